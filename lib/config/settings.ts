@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Every app setting Steward reads, in one schema. On Azure they are Function App settings (secrets
+ * as Key Vault references); locally `local.settings.json`; the CLI builds them from the simulator.
+ * A missing or malformed setting fails at start-up with the setting's name and what is expected.
+ */
+
+/** SKUs whose holders are entitled to Dataverse environments (D4.2); override with a setting. */
+export const DEFAULT_ENVIRONMENT_LICENSE_SKUS = [
+  'DYN365_ENTERPRISE_PLAN1',
+  'DYN365_ENTERPRISE_SALES',
+  'DYN365_ENTERPRISE_CUSTOMER_SERVICE',
+  'DYN365_ENTERPRISE_FIELD_SERVICE',
+  'DYN365_SALES_PREMIUM',
+  'D365_SALES_PRO',
+  'DYN365_CUSTOMER_SERVICE_PRO',
+  'DYN365_ENTERPRISE_TEAM_MEMBERS',
+  'DYN365_TEAM_MEMBERS',
+  'POWERAPPS_PER_USER',
+  'POWERAPPS_PER_APP_NEW',
+  'POWERAPPS_DEV',
+  'FLOW_PER_USER',
+] as const;
+
+/** Tenant-level marketing SKUs (D4.2 exception iii: users are added on demand). */
+export const DEFAULT_MARKETING_TENANT_SKUS = ['DYN365_MARKETING_APP', 'D365_MARKETING_TENANT'] as const;
+
+const csv = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const intInRange = (min: number, max: number) =>
+  z.coerce.number({ message: 'expected a whole number' }).int().min(min).max(max);
+
+const httpsUrl = z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' });
+
+const salesforceOrg = z
+  .object({
+    id: z.string().regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'expected a Salesforce org id (00D…)'),
+    name: z.string().min(1),
+    loginUrl: httpsUrl,
+    clientId: z.string().min(1),
+    auth: z.enum(['client-credentials', 'jwt-bearer']).default('client-credentials'),
+    clientSecret: z.string().min(1).optional(),
+    username: z.string().min(1).optional(),
+    privateKey: z.string().min(1).optional(),
+  })
+  .superRefine((org, ctx) => {
+    if (org.auth === 'client-credentials' && !org.clientSecret)
+      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'required for client-credentials' });
+    if (org.auth === 'jwt-bearer' && (!org.username || !org.privateKey))
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'username and privateKey are required for jwt-bearer' });
+  });
+
+export type SalesforceOrgSettings = z.infer<typeof salesforceOrg>;
+
+const jsonArrayOf = <T extends z.ZodType>(item: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(item));
+
+export const settingsSchema = z.object({
+  STEWARD_TENANT_ID: z.string().min(1, 'expected the Entra tenant id'),
+  STEWARD_CLIENT_ID: z.string().min(1).optional(),
+  STEWARD_CLIENT_SECRET: z.string().min(1).optional(),
+  STEWARD_AUTHORITY_HOST: httpsUrl.default('https://login.microsoftonline.com'),
+  STEWARD_GRAPH_URL: httpsUrl.default('https://graph.microsoft.com'),
+  STEWARD_POWERPLATFORM_URL: httpsUrl.default('https://api.bap.microsoft.com'),
+  STEWARD_POWERPLATFORM_SCOPE: z.string().default('https://service.powerapps.com/.default'),
+  STEWARD_ENVIRONMENTS: csv.optional(),
+  STEWARD_SALESFORCE_ORGS: jsonArrayOf(salesforceOrg).default([]),
+  STEWARD_STORAGE_CONNECTION: z.string().min(1, 'expected an Azure Storage connection string').optional(),
+  AzureWebJobsStorage: z.string().optional(),
+  STEWARD_ALERT_URL: httpsUrl.optional(),
+  STEWARD_ALERT_MIN_SEVERITY: z.enum(['critical', 'warning', 'info']).default('warning'),
+  STEWARD_PUBLIC_BASE_URL: httpsUrl.optional(),
+  STEWARD_AUDIT_SCHEDULE: z
+    .string()
+    .regex(/^(\S+\s+){5}\S+$/, 'expected an NCRONTAB expression with six fields (seconds first)')
+    .default('0 0 2 * * *'),
+  STEWARD_ENVIRONMENT_LICENSE_SKUS: csv.default([...DEFAULT_ENVIRONMENT_LICENSE_SKUS]),
+  STEWARD_MARKETING_TENANT_SKUS: csv.default([...DEFAULT_MARKETING_TENANT_SKUS]),
+  STEWARD_NON_INTERACTIVE_WARN_AT: intInRange(1, 7).default(6),
+  STEWARD_SF_INTEGRATION_LICENSE_WARN_AT: intInRange(0, 1000).default(1),
+  STEWARD_READ_ONLY: bool.default(false),
+  STEWARD_REQUIRE_APP_ROLES: bool.default(false),
+  STEWARD_EXTRA_CA_CERTS: z.string().min(1).optional(),
+  STEWARD_HTTP_TIMEOUT_MS: intInRange(1000, 300_000).default(30_000),
+  STEWARD_MAX_CONCURRENCY: intInRange(1, 64).default(8),
+  STEWARD_IDEMPOTENCY_TTL_HOURS: intInRange(1, 24 * 30).default(24),
+});
+
+export type RawSettings = z.infer<typeof settingsSchema>;
+
+export interface Settings {
+  tenantId: string;
+  identity: { clientId?: string; clientSecret?: string; authorityHost: string };
+  endpoints: { graph: string; powerPlatform: string; powerPlatformScope: string };
+  environmentAllowList?: string[];
+  salesforceOrgs: SalesforceOrgSettings[];
+  storageConnection: string;
+  alerts: { url?: string; minimumSeverity: 'critical' | 'warning' | 'info' };
+  publicBaseUrl?: string;
+  auditSchedule: string;
+  environmentLicenseSkus: string[];
+  marketingTenantSkus: string[];
+  nonInteractiveWarnAt: number;
+  salesforceIntegrationLicenseWarnAt: number;
+  readOnly: boolean;
+  requireAppRoles: boolean;
+  extraCaCertificates: string[];
+  http: { timeoutMs: number; maxConcurrency: number };
+  idempotencyTtlHours: number;
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: { setting: string; expected: string }[]) {
+    super(
+      'Steward cannot start, its settings are not valid:\n' +
+        problems.map((p) => `  - ${p.setting}: ${p.expected}`).join('\n'),
+    );
+    this.name = 'ConfigurationError';
+  }
+}
+
+function readPemFiles(value: string | undefined): string[] {
+  if (!value) return [];
+  if (value.includes('-----BEGIN CERTIFICATE-----')) return [value];
+  return value.split(/[;,]/).map((path) => {
+    try {
+      return readFileSync(path.trim(), 'utf8');
+    } catch {
+      throw new ConfigurationError([{ setting: 'STEWARD_EXTRA_CA_CERTS', expected: `a readable PEM file (${path.trim()})` }]);
+    }
+  });
+}
+
+/** Reads and checks the settings; throws a `ConfigurationError` naming every bad one. */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = settingsSchema.safeParse(defined);
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      parsed.error.issues.map((issue) => ({
+        setting: issue.path.map(String).join('.') || '(settings)',
+        expected: issue.message,
+      })),
+    );
+  }
+  const s = parsed.data;
+  const storageConnection = s.STEWARD_STORAGE_CONNECTION ?? s.AzureWebJobsStorage;
+  if (!storageConnection) {
+    throw new ConfigurationError([
+      { setting: 'STEWARD_STORAGE_CONNECTION', expected: 'an Azure Storage connection string (or AzureWebJobsStorage)' },
+    ]);
+  }
+  return {
+    tenantId: s.STEWARD_TENANT_ID,
+    identity: { clientId: s.STEWARD_CLIENT_ID, clientSecret: s.STEWARD_CLIENT_SECRET, authorityHost: s.STEWARD_AUTHORITY_HOST },
+    endpoints: {
+      graph: s.STEWARD_GRAPH_URL,
+      powerPlatform: s.STEWARD_POWERPLATFORM_URL,
+      powerPlatformScope: s.STEWARD_POWERPLATFORM_SCOPE,
+    },
+    environmentAllowList: s.STEWARD_ENVIRONMENTS,
+    salesforceOrgs: s.STEWARD_SALESFORCE_ORGS,
+    storageConnection,
+    alerts: { url: s.STEWARD_ALERT_URL, minimumSeverity: s.STEWARD_ALERT_MIN_SEVERITY },
+    publicBaseUrl: s.STEWARD_PUBLIC_BASE_URL,
+    auditSchedule: s.STEWARD_AUDIT_SCHEDULE,
+    environmentLicenseSkus: s.STEWARD_ENVIRONMENT_LICENSE_SKUS,
+    marketingTenantSkus: s.STEWARD_MARKETING_TENANT_SKUS,
+    nonInteractiveWarnAt: s.STEWARD_NON_INTERACTIVE_WARN_AT,
+    salesforceIntegrationLicenseWarnAt: s.STEWARD_SF_INTEGRATION_LICENSE_WARN_AT,
+    readOnly: s.STEWARD_READ_ONLY,
+    requireAppRoles: s.STEWARD_REQUIRE_APP_ROLES,
+    extraCaCertificates: readPemFiles(s.STEWARD_EXTRA_CA_CERTS),
+    http: { timeoutMs: s.STEWARD_HTTP_TIMEOUT_MS, maxConcurrency: s.STEWARD_MAX_CONCURRENCY },
+    idempotencyTtlHours: s.STEWARD_IDEMPOTENCY_TTL_HOURS,
+  };
+}

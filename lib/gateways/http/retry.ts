@@ -1,0 +1,102 @@
+import pRetry, { AbortError } from 'p-retry';
+import { ServiceError } from './service-error.js';
+
+/** Statuses worth another try: throttling and the two "try later" gateway answers. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
+
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  retries: number;
+  /** First back-off delay when the service gives no `Retry-After`. */
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** The longest `Retry-After` we honour; a longer one ends the retries (the caller answers 503). */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 8,
+  minDelayMs: 200,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 120_000,
+};
+
+/**
+ * `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). Returns milliseconds,
+ * or undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** Raised inside an attempt to ask for another try, after `retryAfterMs` when the service said so. */
+export class RetryableError extends Error {
+  constructor(
+    readonly serviceError: ServiceError,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(serviceError.message);
+    this.name = 'RetryableError';
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (ms <= 0) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+  });
+
+/**
+ * Runs `attempt` until it succeeds, throws a non-retryable error, or the policy runs out.
+ * A `RetryableError` carrying a `Retry-After` waits exactly that long (p-retry's own back-off
+ * is used otherwise). What finally escapes is always the last `ServiceError`.
+ */
+export async function withRetry<T>(
+  attempt: (attemptNumber: number) => Promise<T>,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  signal?: AbortSignal,
+): Promise<T> {
+  try {
+    return await pRetry(
+      async (attemptNumber) => {
+        try {
+          return await attempt(attemptNumber);
+        } catch (error) {
+          if (error instanceof RetryableError) throw error;
+          throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+        }
+      },
+      {
+        retries: policy.retries,
+        minTimeout: policy.minDelayMs,
+        maxTimeout: policy.maxDelayMs,
+        factor: 2,
+        randomize: true,
+        signal,
+        // p-retry sleeps its own back-off after this hook; when the service named a wait we add
+        // what is missing so that the total honours Retry-After.
+        onFailedAttempt: async ({ error }) => {
+          if (error instanceof RetryableError && error.retryAfterMs !== undefined) {
+            if (error.retryAfterMs > policy.maxRetryAfterMs) {
+              throw error.serviceError;
+            }
+            await sleep(error.retryAfterMs, signal);
+          }
+        },
+        shouldRetry: ({ error }) => error instanceof RetryableError,
+      },
+    );
+  } catch (error) {
+    if (error instanceof RetryableError) throw error.serviceError;
+    throw error;
+  }
+}

@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Azurite's well-known development account (public, documented; not a secret). */
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface EmbeddedStorage {
+  connectionString: string;
+  tableUrl: string;
+  queueUrl: string;
+  blobUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Azurite as a child process: in memory, on free loopback ports, telemetry off. Never the
+ * fixed ports of `UseDevelopmentStorage=true`, never a service someone started by hand.
+ */
+export async function startAzurite(): Promise<EmbeddedStorage> {
+  const require = createRequire(import.meta.url);
+  const entry = join(require.resolve('azurite/package.json'), '..', 'dist', 'src', 'azurite.js');
+  const workdir = mkdtempSync(join(tmpdir(), 'steward-azurite-'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      entry,
+      '--inMemoryPersistence',
+      '--extentMemoryLimit', '256',
+      '--blobHost', '127.0.0.1', '--blobPort', '0',
+      '--queueHost', '127.0.0.1', '--queuePort', '0',
+      '--tableHost', '127.0.0.1', '--tablePort', '0',
+      '--skipApiVersionCheck',
+      '--disableTelemetry',
+      '--location', workdir,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const ports: Record<string, string> = {};
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Azurite did not start in 30 s:\n${output}`)), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited (${code}) before it listened:\n${output}`));
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const match of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/g)) {
+        ports[match[1]!.toLowerCase()] = match[2]!;
+      }
+      if (ports.blob && ports.queue && ports.table) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve();
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  });
+  const blobUrl = `${ports.blob}/${AZURITE_ACCOUNT}`;
+  const queueUrl = `${ports.queue}/${AZURITE_ACCOUNT}`;
+  const tableUrl = `${ports.table}/${AZURITE_ACCOUNT}`;
+  return {
+    blobUrl,
+    queueUrl,
+    tableUrl,
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(workdir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, loadSettings } from '../../lib/config/settings.js';
+
+const minimal = { STEWARD_TENANT_ID: '099f18cd-c2b1-4991-acf9-ec30677febac', STEWARD_STORAGE_CONNECTION: 'UseDevelopmentStorage=true' };
+
+describe('settings', () => {
+  it('fills the defaults an admin expects', () => {
+    const settings = loadSettings(minimal);
+    expect(settings.endpoints.graph).toBe('https://graph.microsoft.com');
+    expect(settings.auditSchedule).toBe('0 0 2 * * *');
+    expect(settings.nonInteractiveWarnAt).toBe(6);
+    expect(settings.alerts.minimumSeverity).toBe('warning');
+    expect(settings.readOnly).toBe(false);
+    expect(settings.environmentLicenseSkus).toContain('DYN365_ENTERPRISE_SALES');
+  });
+
+  it('names every missing or malformed setting and what it expects', () => {
+    let error: unknown;
+    try {
+      loadSettings({
+        STEWARD_GRAPH_URL: 'not a url',
+        STEWARD_NON_INTERACTIVE_WARN_AT: '9',
+        STEWARD_READ_ONLY: 'maybe',
+        STEWARD_SALESFORCE_ORGS: '[{"id":"bad"}]',
+        STEWARD_STORAGE_CONNECTION: 'x',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const settings = (error as ConfigurationError).problems.map((p) => p.setting);
+    expect(settings).toEqual(
+      expect.arrayContaining([
+        'STEWARD_TENANT_ID',
+        'STEWARD_GRAPH_URL',
+        'STEWARD_NON_INTERACTIVE_WARN_AT',
+        'STEWARD_READ_ONLY',
+        'STEWARD_SALESFORCE_ORGS.0.id',
+      ]),
+    );
+    expect((error as Error).message).toContain('STEWARD_GRAPH_URL');
+  });
+
+  it('requires a storage connection', () => {
+    expect(() => loadSettings({ STEWARD_TENANT_ID: 't' })).toThrow(/STEWARD_STORAGE_CONNECTION/);
+  });
+
+  it('parses lists and the Salesforce org list', () => {
+    const settings = loadSettings({
+      ...minimal,
+      STEWARD_ENVIRONMENTS: 'a, b,,c',
+      STEWARD_SALESFORCE_ORGS: JSON.stringify([
+        { id: '00D5g000004ABCDEAA', name: 'Contoso', loginUrl: 'https://contoso.my.salesforce.com', clientId: 'id', clientSecret: 's' },
+      ]),
+    });
+    expect(settings.environmentAllowList).toEqual(['a', 'b', 'c']);
+    expect(settings.salesforceOrgs[0]?.auth).toBe('client-credentials');
+  });
+});

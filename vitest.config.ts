@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm test`: everything that runs on a clone with nothing beside it.
+// The acceptance tests (they read ../shared) have their own config.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/acceptance/**', 'node_modules/**', 'dist/**'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
