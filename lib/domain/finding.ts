@@ -1,0 +1,76 @@
+export type Severity = 'critical' | 'warning' | 'info';
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/** What a check emits: the identity (`checkId`, `targetId`, `subjectId`) and what to tell an admin. */
+export interface Finding {
+  checkId: string;
+  /** `tenant`, an environment id or a Salesforce org id. */
+  targetId: string;
+  subjectId: string;
+  severity: Severity;
+  title: string;
+  /** Names, UPNs, SKUs, counts: enough to act without another lookup. */
+  details: Record<string, unknown>;
+  /** What to do, citing the seed fact (`E2`, `T3`, `S1`…). */
+  remediation: string;
+}
+
+export const findingKey = (f: Pick<Finding, 'checkId' | 'targetId' | 'subjectId'>) => `${f.checkId}|${f.targetId}|${f.subjectId}`;
+
+/** How a finding stands after a run (SPEC §2 life cycle, SPEC §6 `state`). */
+export type FindingState = 'new' | 'open' | 'reopened' | 'resolved';
+
+/** A finding as the store keeps it between runs. */
+export interface StoredFinding extends Finding {
+  status: 'open' | 'resolved';
+  /** The state the last run that touched it gave it. */
+  state: FindingState;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  /** When it last opened or reopened. */
+  openedAt: string;
+  resolvedAt: string | null;
+  /** How many times it came back after being resolved. */
+  reopenCount: number;
+  /** Severity before the last change, when it changed while open. */
+  previousSeverity: Severity | null;
+  lastRunId: string;
+  /** `${openedAt}|${severity}` of the last state an alert went out for: never twice for one state. */
+  alertedState: string | null;
+}
+
+export interface Suppression {
+  checkId: string;
+  targetId: string;
+  /** A subject id, or `*` for the whole check on the target. */
+  subjectId: string;
+  reason: string;
+  expiresAt: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+export type TargetKind = 'tenant' | 'environment' | 'salesforce-org';
+export type TargetStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
+
+export interface RunTarget {
+  id: string;
+  kind: TargetKind;
+  status: TargetStatus;
+  name?: string;
+  error?: string;
+  attempts?: number;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+
+export interface AuditRun {
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  trigger: 'schedule' | 'http' | 'cli';
+  targets: RunTarget[];
+  summary?: { critical: number; warning: number; info: number; opened: number; resolved: number };
+}

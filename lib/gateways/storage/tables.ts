@@ -1,0 +1,42 @@
+import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { ServiceError } from '../http/service-error.js';
+
+/**
+ * Table clients from one connection string. Azurite (development, tests) speaks plain http on
+ * loopback; the SDK refuses that unless told, so it is allowed for loopback endpoints only.
+ */
+export class Tables {
+  private readonly clients = new Map<string, TableClient>();
+  private readonly created = new Map<string, Promise<void>>();
+
+  constructor(private readonly connectionString: string) {}
+
+  private get allowInsecure(): boolean {
+    return /Endpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(this.connectionString) || /UseDevelopmentStorage=true/i.test(this.connectionString);
+  }
+
+  /** The client of a table, created on first use. */
+  async table(name: string): Promise<TableClient> {
+    let client = this.clients.get(name);
+    if (!client) {
+      client = TableClient.fromConnectionString(this.connectionString, name, { allowInsecureConnection: this.allowInsecure });
+      this.clients.set(name, client);
+    }
+    let creating = this.created.get(name);
+    if (!creating) {
+      creating = client.createTable().catch((cause: unknown) => {
+        const status = (cause as { statusCode?: number }).statusCode;
+        if (status === 409) return; // already there
+        this.created.delete(name);
+        throw new ServiceError({ service: 'storage', operation: `createTable ${name}`, status, cause }, String((cause as Error).message).split('\n')[0]);
+      });
+      this.created.set(name, creating);
+    }
+    await creating;
+    return client;
+  }
+
+  service(): TableServiceClient {
+    return TableServiceClient.fromConnectionString(this.connectionString, { allowInsecureConnection: this.allowInsecure });
+  }
+}

@@ -1,0 +1,21 @@
+import type { Settings } from './config/settings.js';
+import type { DataverseGateway } from './gateways/dataverse/dataverse.js';
+import type { DirectoryGateway } from './gateways/graph/directory.js';
+import type { EnvironmentGateway } from './gateways/powerplatform/environments.js';
+import type { SalesforceGateway } from './gateways/salesforce/salesforce.js';
+import type { Tables } from './gateways/storage/tables.js';
+
+/**
+ * Everything a use case may reach, built once by the composition root (`lib/composition.ts`) from
+ * the settings. Use cases take what they need from it; tests build it against the simulator.
+ */
+export interface AppServices {
+  settings: Settings;
+  directory: DirectoryGateway;
+  environments: EnvironmentGateway;
+  dataverse: DataverseGateway;
+  salesforce: SalesforceGateway;
+  tables: Tables;
+  /** Injected so tests can move time (expiries, idempotency). */
+  now: () => Date;
+}
