@@ -27,7 +27,7 @@ export interface SimContext {
     salesforce: Record<string, string>;
   };
   /** Page sizes the services use when the client does not ask for less. */
-  paging: { graphDefault: number; graphMax: number; dataverseDefault: number; salesforce: number };
+  paging: { graphDefault: number; graphMax: number; dataverseDefault: number; salesforce: number; powerPlatform?: number };
 }
 
 export function issueToken(ctx: SimContext, clientId: string, audience: string, lifetimeSeconds = 3599): string {

@@ -35,30 +35,35 @@ export async function startAzurite(): Promise<EmbeddedStorage> {
       '--tableHost', '127.0.0.1', '--tablePort', '0',
       '--skipApiVersionCheck',
       '--disableTelemetry',
-      '--location', workdir,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Azurite writes its debug log and extent files relative to its working directory.
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: workdir },
   );
   const ports: Record<string, string> = {};
   let output = '';
   await new Promise<void>((resolve, reject) => {
+    let listening = false;
     const timer = setTimeout(() => reject(new Error(`Azurite did not start in 30 s:\n${output}`)), 30_000);
-    child.once('exit', (code) => {
+    const onEarlyExit = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`Azurite exited (${code}) before it listened:\n${output}`));
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
+    };
+    child.once('exit', onEarlyExit);
+    const onOutput = (chunk: Buffer) => {
+      if (listening) return; // after start-up Azurite logs every request: nothing more to read
       output += chunk.toString();
       for (const match of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/g)) {
         ports[match[1]!.toLowerCase()] = match[2]!;
       }
       if (ports.blob && ports.queue && ports.table) {
+        listening = true;
         clearTimeout(timer);
-        child.removeAllListeners('exit');
+        child.off('exit', onEarlyExit);
         resolve();
       }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    };
+    child.stdout!.on('data', onOutput);
+    child.stderr!.on('data', onOutput);
   });
   const blobUrl = `${ports.blob}/${AZURITE_ACCOUNT}`;
   const queueUrl = `${ports.queue}/${AZURITE_ACCOUNT}`;

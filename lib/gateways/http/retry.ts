@@ -84,8 +84,9 @@ export async function withRetry<T>(
         signal,
         // p-retry sleeps its own back-off after this hook; when the service named a wait we add
         // what is missing so that the total honours Retry-After.
-        onFailedAttempt: async ({ error }) => {
-          if (error instanceof RetryableError && error.retryAfterMs !== undefined) {
+        onFailedAttempt: async ({ error, retriesLeft }) => {
+          // p-retry calls this after the last attempt too: nothing to wait for then.
+          if (retriesLeft > 0 && error instanceof RetryableError && error.retryAfterMs !== undefined) {
             if (error.retryAfterMs > policy.maxRetryAfterMs) {
               throw error.serviceError;
             }
