@@ -1,4 +1,4 @@
-import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { ServiceError } from '../http/service-error.js';
 
 /**
@@ -9,7 +9,14 @@ export class Tables {
   private readonly clients = new Map<string, TableClient>();
   private readonly created = new Map<string, Promise<void>>();
 
-  constructor(private readonly connectionString: string) {}
+  /**
+   * @param clientOptions extra SDK client options (pipeline policies, an `httpClient`, retry options)
+   *   for every client made here; tests use it to see the requests that go out.
+   */
+  constructor(
+    private readonly connectionString: string,
+    private readonly clientOptions: TableServiceClientOptions = {},
+  ) {}
 
   private get allowInsecure(): boolean {
     return /Endpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(this.connectionString) || /UseDevelopmentStorage=true/i.test(this.connectionString);
@@ -19,7 +26,7 @@ export class Tables {
   async table(name: string): Promise<TableClient> {
     let client = this.clients.get(name);
     if (!client) {
-      client = TableClient.fromConnectionString(this.connectionString, name, { allowInsecureConnection: this.allowInsecure });
+      client = TableClient.fromConnectionString(this.connectionString, name, { ...this.clientOptions, allowInsecureConnection: this.allowInsecure });
       this.clients.set(name, client);
     }
     let creating = this.created.get(name);
@@ -37,6 +44,6 @@ export class Tables {
   }
 
   service(): TableServiceClient {
-    return TableServiceClient.fromConnectionString(this.connectionString, { allowInsecureConnection: this.allowInsecure });
+    return TableServiceClient.fromConnectionString(this.connectionString, { ...this.clientOptions, allowInsecureConnection: this.allowInsecure });
   }
 }

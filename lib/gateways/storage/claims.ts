@@ -1,0 +1,58 @@
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { ServiceError } from '../http/service-error.js';
+
+/**
+ * Claim-check storage for the audit fan-out: queue messages carry ids, the data (the directory
+ * snapshot, each environment's summary) lives here as JSON blobs under the run id.
+ */
+export class ClaimStore {
+  private container: ContainerClient;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(connectionString: string, containerName = 'audit-claims') {
+    const insecure = /Endpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(connectionString);
+    void insecure; // the blob SDK allows http endpoints given in the connection string
+    this.container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
+  }
+
+  private async ensure(): Promise<void> {
+    this.ready ??= this.container.createIfNotExists().catch((cause: unknown) => {
+      this.ready = undefined;
+      throw new ServiceError({ service: 'storage', operation: 'createContainer audit-claims', status: (cause as { statusCode?: number }).statusCode, cause });
+    });
+    await this.ready;
+  }
+
+  async put(runId: string, name: string, value: unknown): Promise<void> {
+    await this.ensure();
+    const body = JSON.stringify(value);
+    try {
+      await this.container.getBlockBlobClient(`${runId}/${name}.json`).upload(body, Buffer.byteLength(body), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+    } catch (cause) {
+      throw new ServiceError({ service: 'storage', operation: `putClaim ${name}`, target: runId, status: (cause as { statusCode?: number }).statusCode, cause });
+    }
+  }
+
+  async get<T>(runId: string, name: string): Promise<T | null> {
+    await this.ensure();
+    try {
+      const buffer = await this.container.getBlockBlobClient(`${runId}/${name}.json`).downloadToBuffer();
+      return JSON.parse(buffer.toString('utf8')) as T;
+    } catch (cause) {
+      if ((cause as { statusCode?: number }).statusCode === 404) return null;
+      throw new ServiceError({ service: 'storage', operation: `getClaim ${name}`, target: runId, status: (cause as { statusCode?: number }).statusCode, cause });
+    }
+  }
+
+  async list<T>(runId: string, prefix: string): Promise<T[]> {
+    await this.ensure();
+    const values: T[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix: `${runId}/${prefix}` })) {
+      const buffer = await this.container.getBlockBlobClient(blob.name).downloadToBuffer();
+      values.push(JSON.parse(buffer.toString('utf8')) as T);
+    }
+    return values;
+  }
+}
