@@ -24,6 +24,18 @@ export const DEFAULT_ENVIRONMENT_LICENSE_SKUS = [
   'FLOW_PER_USER',
 ] as const;
 
+/** Microsoft 365 SKUs that include a free Dataverse plan (D2, D4.2 v: users are added on demand). */
+export const DEFAULT_FREE_DATAVERSE_PLAN_SKUS = [
+  'SPE_E3',
+  'SPE_E5',
+  'ENTERPRISEPACK',
+  'ENTERPRISEPREMIUM',
+  'SPB',
+  'O365_BUSINESS_PREMIUM',
+  'O365_BUSINESS_ESSENTIALS',
+  'SPE_F1',
+] as const;
+
 /** Tenant-level marketing SKUs (D4.2 exception iii: users are added on demand). */
 export const DEFAULT_MARKETING_TENANT_SKUS = ['DYN365_MARKETING_APP', 'D365_MARKETING_TENANT'] as const;
 
@@ -94,6 +106,7 @@ export const settingsSchema = z.object({
     .default('0 0 2 * * *'),
   STEWARD_ENVIRONMENT_LICENSE_SKUS: csv.default([...DEFAULT_ENVIRONMENT_LICENSE_SKUS]),
   STEWARD_MARKETING_TENANT_SKUS: csv.default([...DEFAULT_MARKETING_TENANT_SKUS]),
+  STEWARD_FREE_DATAVERSE_PLAN_SKUS: csv.default([...DEFAULT_FREE_DATAVERSE_PLAN_SKUS]),
   STEWARD_NON_INTERACTIVE_WARN_AT: intInRange(1, 7).default(6),
   STEWARD_SF_INTEGRATION_LICENSE_WARN_AT: intInRange(0, 1000).default(1),
   STEWARD_READ_ONLY: bool.default(false),
@@ -118,6 +131,7 @@ export interface Settings {
   auditSchedule: string;
   environmentLicenseSkus: string[];
   marketingTenantSkus: string[];
+  freeDataversePlanSkus: string[];
   nonInteractiveWarnAt: number;
   salesforceIntegrationLicenseWarnAt: number;
   readOnly: boolean;
@@ -184,6 +198,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     auditSchedule: s.STEWARD_AUDIT_SCHEDULE,
     environmentLicenseSkus: s.STEWARD_ENVIRONMENT_LICENSE_SKUS,
     marketingTenantSkus: s.STEWARD_MARKETING_TENANT_SKUS,
+    freeDataversePlanSkus: s.STEWARD_FREE_DATAVERSE_PLAN_SKUS,
     nonInteractiveWarnAt: s.STEWARD_NON_INTERACTIVE_WARN_AT,
     salesforceIntegrationLicenseWarnAt: s.STEWARD_SF_INTEGRATION_LICENSE_WARN_AT,
     readOnly: s.STEWARD_READ_ONLY,

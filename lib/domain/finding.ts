@@ -28,8 +28,9 @@ export interface StoredFinding extends Finding {
   state: FindingState;
   firstSeenAt: string;
   lastSeenAt: string;
-  /** When it last opened or reopened. */
+  /** When it last opened or reopened, and in which run. */
   openedAt: string;
+  openedRunId: string;
   resolvedAt: string | null;
   /** How many times it came back after being resolved. */
   reopenCount: number;

@@ -1,0 +1,48 @@
+import { buildLicenseCatalog } from '../domain/licenses.js';
+import type { Environment } from '../domain/model.js';
+import type { AppServices } from '../services.js';
+import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
+
+/**
+ * Collection: the least the checks need, in full pages, with no per-user calls.
+ * The directory is read once per run and shared by every environment's checks.
+ */
+
+export async function discoverEnvironments(services: AppServices): Promise<Environment[]> {
+  const all = await services.environments.listEnvironments();
+  const allow = services.settings.environmentAllowList;
+  return allow && allow.length > 0 ? all.filter((e) => allow.includes(e.id)) : all;
+}
+
+export async function collectDirectory(services: AppServices, environments: readonly Environment[]): Promise<DirectorySnapshot> {
+  const { directory, settings } = services;
+  const groupIds = [...new Set(environments.map((e) => e.securityGroupId).filter((id): id is string => !!id))];
+  const usersPromise = (async () => {
+    const users = new Map<string, import('../domain/model.js').DirectoryUser>();
+    for await (const user of directory.listUsers()) users.set(user.id, user);
+    return users;
+  })();
+  const [users, skus, adminRoles, groups] = await Promise.all([
+    usersPromise,
+    directory.listSubscribedSkus(),
+    directory.listAdminRoleMembers(),
+    directory.getSecurityGroups(groupIds),
+  ]);
+  return {
+    users,
+    catalog: buildLicenseCatalog(skus, settings),
+    adminRoles,
+    groups,
+  };
+}
+
+export async function collectEnvironment(services: AppServices, environment: Environment): Promise<EnvironmentData> {
+  const target = { id: environment.id, instanceUrl: environment.instanceUrl };
+  const systemUsersPromise = (async () => {
+    const rows = [];
+    for await (const row of services.dataverse.listSystemUsers(target)) rows.push(row);
+    return rows;
+  })();
+  const [systemUsers, teams] = await Promise.all([systemUsersPromise, services.dataverse.listTeams(target)]);
+  return { environment, systemUsers, teams };
+}

@@ -1,0 +1,81 @@
+import { QueueClient } from '@azure/storage-queue';
+import pLimit from 'p-limit';
+import { ServiceError } from '../gateways/http/service-error.js';
+import type { AuditPipeline, AuditTargetMessage } from './pipeline.js';
+
+/** Hands the targets of a started run to whoever audits them. */
+export interface AuditDispatcher {
+  dispatch(pipeline: AuditPipeline, runId: string, messages: AuditTargetMessage[]): Promise<void>;
+}
+
+export const AUDIT_TARGET_QUEUE = 'audit-targets';
+export const AUDIT_FINALIZE_QUEUE = 'audit-finalize';
+
+/**
+ * Azure Functions: one queue message per target (claim-check: ids only, the data is in storage).
+ * Functions' queue trigger expects base64 message text by default.
+ */
+export class QueueDispatcher implements AuditDispatcher {
+  constructor(private readonly connectionString: string) {}
+
+  queue(name: string): QueueClient {
+    return new QueueClient(this.connectionString, name);
+  }
+
+  async send(name: string, message: unknown): Promise<void> {
+    const queue = this.queue(name);
+    try {
+      await queue.createIfNotExists();
+      await queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
+    } catch (cause) {
+      throw new ServiceError({ service: 'storage', operation: `sendMessage ${name}`, status: (cause as { statusCode?: number }).statusCode, cause });
+    }
+  }
+
+  async dispatch(_pipeline: AuditPipeline, runId: string, messages: AuditTargetMessage[]): Promise<void> {
+    if (messages.length === 0) {
+      await this.send(AUDIT_FINALIZE_QUEUE, { runId });
+      return;
+    }
+    for (const message of messages) await this.send(AUDIT_TARGET_QUEUE, message);
+  }
+}
+
+/**
+ * `steward serve` and tests: the same steps in this process, in the background, with bounded
+ * concurrency; a target gets `attempts` tries like a queue message's dequeue count.
+ */
+export class InProcessDispatcher implements AuditDispatcher {
+  private running = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: { concurrency: number; attempts?: number }) {}
+
+  async dispatch(pipeline: AuditPipeline, runId: string, messages: AuditTargetMessage[]): Promise<void> {
+    const attempts = this.options.attempts ?? 3;
+    const limit = pLimit(this.options.concurrency);
+    const work = (async () => {
+      await Promise.all(
+        messages.map((message) =>
+          limit(async () => {
+            for (let attempt = 1; attempt <= attempts; attempt++) {
+              try {
+                await pipeline.auditTarget(message, { finalAttempt: attempt === attempts, attempt });
+                return;
+              } catch {
+                // the next attempt follows, as a redelivered queue message would
+              }
+            }
+          }),
+        ),
+      );
+      await pipeline.finalize(runId);
+    })().catch((error: unknown) => console.error(`[steward] audit run ${runId} failed: ${(error as Error)?.message}`));
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+  }
+
+  /** Waits for every run dispatched so far (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+}

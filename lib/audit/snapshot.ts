@@ -1,0 +1,83 @@
+import type { LicenseCatalog } from '../domain/licenses.js';
+import type { AdminRole, AdminRoleMembers, DataverseTeam, DirectoryUser, Environment, SecurityGroup, SystemUser } from '../domain/model.js';
+
+/** What a run reads of the directory once (the tenant target), shared by every environment's checks. */
+export interface DirectorySnapshot {
+  users: Map<string, DirectoryUser>;
+  catalog: LicenseCatalog;
+  adminRoles: AdminRoleMembers;
+  /** The environments' security groups with direct members and owners. */
+  groups: Map<string, SecurityGroup>;
+}
+
+/** What a run reads of one environment. */
+export interface EnvironmentData {
+  environment: Environment;
+  systemUsers: SystemUser[];
+  teams: DataverseTeam[];
+}
+
+/** Per environment, what the cross-environment check needs (kept in storage between fan-out steps). */
+export interface EnvironmentUserSummary {
+  environmentId: string;
+  /** Regular rows: Entra object id and whether the row is disabled. */
+  regularRows: { entraObjectId: string; isDisabled: boolean }[];
+}
+
+export function adminRolesOf(snapshot: Pick<DirectorySnapshot, 'adminRoles'>, userId: string): Set<AdminRole> {
+  const roles = new Set<AdminRole>();
+  for (const [role, members] of Object.entries(snapshot.adminRoles) as [AdminRole, Set<string>][]) {
+    if (members.has(userId)) roles.add(role);
+  }
+  return roles;
+}
+
+// ── Claim-check serialisation: a snapshot travels through storage as JSON ─────────────────────
+
+export interface DirectorySnapshotJson {
+  users: DirectoryUser[];
+  catalog: {
+    partNumbers: [string, string][];
+    environmentSkuIds: string[];
+    freeDataversePlanSkuIds: string[];
+    marketingTenantLicense: boolean;
+  };
+  adminRoles: Record<AdminRole, string[]>;
+  groups: SecurityGroup[];
+}
+
+export function directoryToJson(s: DirectorySnapshot): DirectorySnapshotJson {
+  return {
+    users: [...s.users.values()],
+    catalog: {
+      partNumbers: [...s.catalog.partNumbers],
+      environmentSkuIds: [...s.catalog.environmentSkuIds],
+      freeDataversePlanSkuIds: [...s.catalog.freeDataversePlanSkuIds],
+      marketingTenantLicense: s.catalog.marketingTenantLicense,
+    },
+    adminRoles: {
+      globalAdministrator: [...s.adminRoles.globalAdministrator],
+      powerPlatformAdministrator: [...s.adminRoles.powerPlatformAdministrator],
+      dynamics365Administrator: [...s.adminRoles.dynamics365Administrator],
+    },
+    groups: [...s.groups.values()],
+  };
+}
+
+export function directoryFromJson(j: DirectorySnapshotJson): DirectorySnapshot {
+  return {
+    users: new Map(j.users.map((u) => [u.id, u])),
+    catalog: {
+      partNumbers: new Map(j.catalog.partNumbers),
+      environmentSkuIds: new Set(j.catalog.environmentSkuIds),
+      freeDataversePlanSkuIds: new Set(j.catalog.freeDataversePlanSkuIds),
+      marketingTenantLicense: j.catalog.marketingTenantLicense,
+    },
+    adminRoles: {
+      globalAdministrator: new Set(j.adminRoles.globalAdministrator),
+      powerPlatformAdministrator: new Set(j.adminRoles.powerPlatformAdministrator),
+      dynamics365Administrator: new Set(j.adminRoles.dynamics365Administrator),
+    },
+    groups: new Map(j.groups.map((g) => [g.id, g])),
+  };
+}

@@ -1,0 +1,157 @@
+import {
+  API_INTEGRATION_PSL_DEVELOPER_NAME,
+  SALESFORCE_INTEGRATION_LICENSE_NAME,
+} from './copilot-for-sales-names.js';
+import type { SalesforceOrgSnapshot, SalesforceProfile, SalesforceUserLicense } from './model.js';
+
+/**
+ * Rules of seed 000 (Copilot for Sales S2S enablement) over one org's snapshot, shared by the
+ * audit checks and the readiness report.
+ */
+
+export type ReadinessStatus = 'ok' | 'warning' | 'problem' | 'unknown';
+
+export interface ReadinessCheck {
+  id: 'S1' | 'S2' | 'S4' | 'S5' | 'connected-app' | 'api-integration-psl';
+  status: ReadinessStatus;
+  message: string;
+  resolution: string;
+}
+
+export interface Headroom {
+  level: 'ok' | 'warning' | 'problem';
+  license: SalesforceUserLicense | null;
+  remaining: number | null;
+}
+
+/** S2: Remaining = Total − Used of the `Salesforce Integration` user license. */
+export function integrationLicenseHeadroom(org: SalesforceOrgSnapshot, warnAt: number): Headroom {
+  const license =
+    org.userLicenses.find((l) => l.name.toLowerCase() === SALESFORCE_INTEGRATION_LICENSE_NAME.toLowerCase()) ??
+    org.userLicenses.find((l) => l.masterLabel.toLowerCase() === SALESFORCE_INTEGRATION_LICENSE_NAME.toLowerCase()) ??
+    null;
+  if (!license) return { level: 'problem', license: null, remaining: null };
+  const remaining = license.total - license.used;
+  return { level: remaining <= 0 ? 'problem' : remaining <= warnAt ? 'warning' : 'ok', license, remaining };
+}
+
+/** S5: integration-profile names that no integration user uses (a leftover, or made by hand). */
+export function unusedIntegrationProfiles(org: SalesforceOrgSnapshot): SalesforceProfile[] {
+  const integrationUserIds = new Set(org.integrationUsers.map((u) => u.id));
+  return org.integrationProfiles.filter((p) => !p.userIds.some((id) => integrationUserIds.has(id)));
+}
+
+export function evaluateReadiness(org: SalesforceOrgSnapshot, warnAt: number): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [];
+  const users = org.integrationUsers;
+  const userIds = new Set(users.map((u) => u.id));
+
+  const inactive = users.filter((u) => !u.isActive);
+  checks.push(
+    inactive.length > 0
+      ? {
+          id: 'S1',
+          status: 'problem',
+          message: `The integration user ${inactive.map((u) => u.username).join(', ')} is inactive: the permission set cannot be assigned to it.`,
+          resolution: 'Find the user whose username starts with "copilotforsalesintegrationuser" and activate it; if that is impossible, contact Microsoft support (S1).',
+        }
+      : {
+          id: 'S1',
+          status: 'ok',
+          message: users.length > 0 ? 'The integration user is active.' : 'No integration user yet: enabling S2S will create one.',
+          resolution: 'None needed.',
+        },
+  );
+
+  const headroom = integrationLicenseHeadroom(org, warnAt);
+  checks.push({
+    id: 'S2',
+    status: headroom.level,
+    message: !headroom.license
+      ? 'The org has no "Salesforce Integration" user license: the integration user cannot be created.'
+      : headroom.level === 'problem'
+        ? `No Salesforce Integration license left (${headroom.license.used} of ${headroom.license.total} used).`
+        : headroom.level === 'warning'
+          ? `Only ${headroom.remaining} Salesforce Integration license(s) left (${headroom.license.used} of ${headroom.license.total} used).`
+          : `${headroom.remaining} Salesforce Integration license(s) left.`,
+    resolution:
+      headroom.level === 'ok'
+        ? 'None needed.'
+        : 'Check Setup › Company Information › User Licenses (Remaining = Total − Used); deactivate integration users, move them to other license types, or buy more licenses (S2).',
+  });
+
+  const assigned = org.permissionSetAssignments.filter((a) => userIds.has(a.assigneeId));
+  const assignedNames = assigned.map((a) => org.copilotPermissionSets.find((p) => p.id === a.grantedId)?.name ?? a.grantedId);
+  checks.push(
+    assigned.length > 0
+      ? {
+          id: 'S4',
+          status: 'warning',
+          message: `The Copilot for Sales permission set (${assignedNames.join(', ')}) is already assigned to the integration user: enabling again will say "No changes were made".`,
+          resolution:
+            'If the connection does not work, look for manual changes to the connected app or to profiles with the "CopilotForSales" prefix; revert them or retry (S4).',
+        }
+      : { id: 'S4', status: 'ok', message: 'No Copilot for Sales permission set is assigned yet.', resolution: 'None needed.' },
+  );
+
+  const unused = unusedIntegrationProfiles(org);
+  checks.push(
+    unused.length > 0
+      ? {
+          id: 'S5',
+          status: 'problem',
+          message: `A profile named "${unused.map((p) => p.name).join('", "')}" already exists and no integration user uses it: enabling will fail with "The profile name is already in use".`,
+          resolution: 'If the profile was created before enabling S2S, rename it and retry (S5).',
+        }
+      : { id: 'S5', status: 'ok', message: 'No conflicting integration profile.', resolution: 'None needed.' },
+  );
+
+  checks.push(
+    users.length > 0 && org.copilotConnectedApps.length === 0
+      ? {
+          id: 'connected-app',
+          status: 'problem',
+          message: 'An integration user exists but no Copilot for Sales connected app or External Client App was found.',
+          resolution: 'Retry the S2S enablement; if it persists, collect the details and contact Microsoft support (S3: connected app not found).',
+        }
+      : {
+          id: 'connected-app',
+          status: 'ok',
+          message:
+            org.copilotConnectedApps.length > 0
+              ? `Connected app found: ${org.copilotConnectedApps.map((a) => a.name).join(', ')}.`
+              : 'No integration user yet: the connected app is deployed when S2S is enabled.',
+          resolution: 'None needed.',
+        },
+  );
+
+  const psl = org.permissionSetLicenses.find((l) => l.developerName.toLowerCase() === API_INTEGRATION_PSL_DEVELOPER_NAME.toLowerCase());
+  if (users.length > 0) {
+    const hasPsl = !!psl && org.permissionSetLicenseAssignments.some((a) => a.grantedId === psl.id && userIds.has(a.assigneeId));
+    checks.push(
+      hasPsl
+        ? { id: 'api-integration-psl', status: 'ok', message: 'The integration user has the Salesforce API Integration permission set license.', resolution: 'None needed.' }
+        : {
+            id: 'api-integration-psl',
+            status: 'problem',
+            message: 'The integration user has no assignment of the "Salesforce API Integration" permission set license.',
+            resolution: 'Assign the Salesforce API Integration permission set license to the integration user, then retry the enablement.',
+          },
+    );
+  } else {
+    const free = psl ? psl.total - psl.used : 0;
+    checks.push(
+      psl && free > 0
+        ? { id: 'api-integration-psl', status: 'ok', message: `Salesforce API Integration permission set license available (${free} free).`, resolution: 'None needed.' }
+        : {
+            id: 'api-integration-psl',
+            status: 'problem',
+            message: psl
+              ? `No seat left on the "Salesforce API Integration" permission set license (${psl.used} of ${psl.total} used).`
+              : 'The org has no "Salesforce API Integration" permission set license.',
+            resolution: 'The integration user needs the Salesforce API Integration permission set license: free a seat or obtain the license before enabling S2S.',
+          },
+    );
+  }
+  return checks;
+}
