@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 
 /**
@@ -103,6 +104,14 @@ export const settingsSchema = z.object({
   STEWARD_AUDIT_SCHEDULE: z
     .string()
     .regex(/^(\S+\s+){5}\S+$/, 'expected an NCRONTAB expression with six fields (seconds first)')
+    .refine((value) => {
+      try {
+        CronExpressionParser.parse(value, { tz: 'UTC' });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected a valid NCRONTAB expression, e.g. "0 0 2 * * *" (02:00 UTC)')
     .default('0 0 2 * * *'),
   STEWARD_ENVIRONMENT_LICENSE_SKUS: csv.default([...DEFAULT_ENVIRONMENT_LICENSE_SKUS]),
   STEWARD_MARKETING_TENANT_SKUS: csv.default([...DEFAULT_MARKETING_TENANT_SKUS]),

@@ -57,3 +57,10 @@ describe('settings', () => {
     expect(settings.salesforceOrgs[0]?.auth).toBe('client-credentials');
   });
 });
+
+describe('audit schedule', () => {
+  it('refuses a schedule NCRONTAB cannot read', () => {
+    expect(() => loadSettings({ ...minimal, STEWARD_AUDIT_SCHEDULE: '0 0 25 * * *' })).toThrow(/STEWARD_AUDIT_SCHEDULE: expected a valid NCRONTAB/);
+    expect(() => loadSettings({ ...minimal, STEWARD_AUDIT_SCHEDULE: '0 2 * * *' })).toThrow(/six fields/);
+  });
+});
