@@ -123,6 +123,7 @@ export const settingsSchema = z.object({
   STEWARD_EXTRA_CA_CERTS: z.string().min(1).optional(),
   STEWARD_HTTP_TIMEOUT_MS: intInRange(1000, 300_000).default(30_000),
   STEWARD_MAX_CONCURRENCY: intInRange(1, 64).default(8),
+  STEWARD_HTTP_RETRIES: intInRange(0, 20).default(6),
   STEWARD_IDEMPOTENCY_TTL_HOURS: intInRange(1, 24 * 30).default(24),
 });
 
@@ -146,7 +147,8 @@ export interface Settings {
   readOnly: boolean;
   requireAppRoles: boolean;
   extraCaCertificates: string[];
-  http: { timeoutMs: number; maxConcurrency: number };
+  /** Per attempt timeout, calls in flight per service, retries after the first attempt (429/503/504). */
+  http: { timeoutMs: number; maxConcurrency: number; retries: number };
   idempotencyTtlHours: number;
 }
 
@@ -213,7 +215,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     readOnly: s.STEWARD_READ_ONLY,
     requireAppRoles: s.STEWARD_REQUIRE_APP_ROLES,
     extraCaCertificates: readPemFiles(s.STEWARD_EXTRA_CA_CERTS),
-    http: { timeoutMs: s.STEWARD_HTTP_TIMEOUT_MS, maxConcurrency: s.STEWARD_MAX_CONCURRENCY },
+    http: { timeoutMs: s.STEWARD_HTTP_TIMEOUT_MS, maxConcurrency: s.STEWARD_MAX_CONCURRENCY, retries: s.STEWARD_HTTP_RETRIES },
     idempotencyTtlHours: s.STEWARD_IDEMPOTENCY_TTL_HOURS,
   };
 }

@@ -42,7 +42,8 @@ describe('contoso under faults', () => {
 
   it('an environment that is down: target-failed, run partial, its earlier findings kept open, the others complete', async () => {
     const own = await startAzurite();
-    const t = await startTestServices(contoso, { storage: own });
+    // Two retries and two attempts keep the down environment's failure quick (the defaults wait longer).
+    const t = await startTestServices(contoso, { storage: own, env: { STEWARD_HTTP_RETRIES: '2' } });
     try {
       const pipeline = createAuditPipeline(t.services);
       const first = await runAuditInProcess(pipeline, { trigger: 'cli', concurrency: 4 });

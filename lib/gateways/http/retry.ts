@@ -15,9 +15,9 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  retries: 8,
+  retries: 6,
   minDelayMs: 200,
-  maxDelayMs: 10_000,
+  maxDelayMs: 8_000,
   maxRetryAfterMs: 120_000,
 };
 
