@@ -1,3 +1,4 @@
+import type { AuditDispatcher } from './audit/dispatch.js';
 import type { Settings } from './config/settings.js';
 import type { DataverseGateway } from './gateways/dataverse/dataverse.js';
 import type { DirectoryGateway } from './gateways/graph/directory.js';
@@ -16,6 +17,8 @@ export interface AppServices {
   dataverse: DataverseGateway;
   salesforce: SalesforceGateway;
   tables: Tables;
+  /** Where a started audit's targets go: the queue on Azure, this process for `steward serve` and tests. */
+  auditDispatcher: AuditDispatcher;
   /** Injected so tests can move time (expiries, idempotency). */
   now: () => Date;
 }

@@ -62,6 +62,16 @@ const salesforceError = (_status: number, code: string, message: string) => [
 /** Starts the simulated tenant: one loopback HTTPS host per service, environment and org. */
 export async function startSimulator(fixtureInput: Fixture | unknown, options: SimulatorOptions = {}): Promise<Simulator> {
   const state = parseFixture(structuredClone(fixtureInput));
+  // SPEC §5 `tenant.marketingTenantLicense`: in Graph a tenant-level license is a subscribed SKU.
+  if (state.tenant.marketingTenantLicense && !state.graph.subscribedSkus.some((s) => s.skuPartNumber === 'D365_MARKETING_TENANT')) {
+    state.graph.subscribedSkus.push({
+      skuId: '5b3b6d3c-4a9c-4e7b-9f1e-6c4f2b1d0a11',
+      skuPartNumber: 'D365_MARKETING_TENANT',
+      capabilityStatus: 'Enabled',
+      consumedUnits: 0,
+      prepaidUnits: { enabled: 1, suspended: 0, warning: 0 },
+    });
+  }
   const tls = await makeCertificate();
   const ctx: SimContext = {
     state,

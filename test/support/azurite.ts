@@ -76,10 +76,14 @@ export async function startAzurite(): Promise<EmbeddedStorage> {
       `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
       `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
+        // Its data lives in memory and dies with it: a graceful close buys nothing, and once a
+        // Table client has talked to it Azurite's graceful shutdown never ends. Ask, then insist.
         child.kill('SIGTERM');
+        const insist = setTimeout(() => child.kill('SIGKILL'), 1500);
         await exited;
+        clearTimeout(insist);
       }
       rmSync(workdir, { recursive: true, force: true });
     },

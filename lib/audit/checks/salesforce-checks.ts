@@ -48,7 +48,7 @@ export function runSalesforceChecks(orgName: string, org: SalesforceOrgSnapshot,
       title: `${orgName}: profile "${profile.name}" exists but no integration user uses it`,
       details: { org: orgName, profile: profile.name, profileId: profile.id },
       remediation:
-        'Enabling the S2S flow will fail with "The profile name is already in use" (S5): if the profile was created before enabling S2S, rename it and retry.',
+        'Enabling the S2S flow will fail with "The profile name is already in use" (S5): if the profile was created before enabling S2S, rename it and retry; if it was not, contact Microsoft support.',
     });
   }
   return findings;

@@ -1,0 +1,21 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { RouteDefinition } from '../lib/http/api.js';
+import { buildApiRequest } from '../lib/http/api-request.js';
+import { getServices } from './services.js';
+
+/** The trigger of one HTTP function: parse, hand to the route's handler, answer. */
+export function httpHandler(route: RouteDefinition) {
+  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+    const services = await getServices();
+    const apiRequest = buildApiRequest(
+      { method: request.method, url: request.url, params: { ...request.params }, headers: request.headers.entries(), bodyText: await request.text() },
+      services.settings.requireAppRoles,
+    );
+    const response = await route.handle(apiRequest, services);
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: response.body === undefined ? undefined : JSON.stringify(response.body),
+    };
+  };
+}

@@ -1,0 +1,99 @@
+import cliProgress from 'cli-progress';
+import { runAuditInProcess } from '../audit/in-process.js';
+import type { AuditRunReport } from '../audit/pipeline.js';
+import { createAuditPipeline } from '../composition.js';
+import { SEVERITY_RANK } from '../domain/finding.js';
+import { openRuntime } from './runtime.js';
+
+export interface AuditCommandOptions {
+  fixture?: string;
+  storage?: string;
+  json?: boolean;
+}
+
+/** The JSON of SPEC §6 for one run. */
+export function auditRunJson(report: AuditRunReport) {
+  const findings = [...report.findings].sort(
+    (a, b) =>
+      a.targetId.localeCompare(b.targetId) ||
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      a.checkId.localeCompare(b.checkId) ||
+      a.subjectId.localeCompare(b.subjectId),
+  );
+  return {
+    runId: report.run.runId,
+    status: report.run.status,
+    targets: report.run.targets.map((t) => ({ id: t.id, kind: t.kind, status: t.status, ...(t.error ? { error: t.error } : {}) })),
+    findings: findings.map((f) => ({
+      checkId: f.checkId,
+      targetId: f.targetId,
+      subjectId: f.subjectId,
+      severity: f.severity,
+      title: f.title,
+      details: f.details,
+      remediation: f.remediation,
+      state: f.runState,
+      ...(f.suppressed ? { suppressed: true } : {}),
+    })),
+    resolved: report.resolved.map((f) => ({ checkId: f.checkId, targetId: f.targetId, subjectId: f.subjectId })),
+  };
+}
+
+export function renderAuditTable(report: AuditRunReport): string {
+  const json = auditRunJson(report);
+  const names = new Map(report.run.targets.map((t) => [t.id, t.name ?? t.id]));
+  const lines: string[] = [];
+  lines.push(`Run ${json.runId}: ${json.status}`);
+  lines.push('');
+  lines.push('Targets');
+  for (const t of report.run.targets) lines.push(`  ${t.status.padEnd(9)} ${t.kind.padEnd(14)} ${t.name ?? t.id}${t.error ? `  (${t.error})` : ''}`);
+  lines.push('');
+  const counts = { critical: 0, warning: 0, info: 0 };
+  for (const f of json.findings) counts[f.severity]++;
+  lines.push(`Findings: ${json.findings.length} (critical ${counts.critical}, warning ${counts.warning}, info ${counts.info}); resolved by this run: ${json.resolved.length}`);
+  let current = '';
+  for (const f of json.findings) {
+    if (f.targetId !== current) {
+      current = f.targetId;
+      lines.push('');
+      lines.push(`  ${names.get(f.targetId) ?? f.targetId}`);
+    }
+    lines.push(`    ${f.severity.toUpperCase().padEnd(8)} ${f.state.padEnd(8)} ${f.title}${f.suppressed ? ' [suppressed]' : ''}`);
+    lines.push(`             ${f.checkId} · ${/^.*?[.!?](\s|$)/.exec(f.remediation)?.[0]?.trim() ?? f.remediation}`);
+  }
+  if (json.resolved.length > 0) {
+    lines.push('');
+    lines.push('Resolved');
+    for (const r of json.resolved) lines.push(`    ${r.checkId}  ${names.get(r.targetId) ?? r.targetId}  ${r.subjectId}`);
+  }
+  return lines.join('\n');
+}
+
+export async function runAuditCommand(options: AuditCommandOptions): Promise<void> {
+  const runtime = await openRuntime(options);
+  try {
+    const pipeline = createAuditPipeline(runtime.services);
+    const showProgress = !options.json && process.stderr.isTTY;
+    const bar = showProgress
+      ? new cliProgress.SingleBar({ format: 'Auditing {bar} {value}/{total} targets  {target}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+      : null;
+    let started = false;
+    const report = await runAuditInProcess(pipeline, {
+      trigger: 'cli',
+      concurrency: runtime.settings.http.maxConcurrency,
+      onTargetDone: (target, done, total) => {
+        if (!bar) return;
+        if (!started) {
+          bar.start(total, 0, { target: '' });
+          started = true;
+        }
+        bar.update(done, { target: target.name ?? target.id });
+      },
+    });
+    bar?.stop();
+    process.stdout.write(options.json ? `${JSON.stringify(auditRunJson(report), null, 2)}\n` : `${renderAuditTable(report)}\n`);
+    if (report.run.status === 'failed') process.exitCode = 2;
+  } finally {
+    await runtime.close();
+  }
+}

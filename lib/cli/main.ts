@@ -1,0 +1,63 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { runAuditCommand } from './audit-command.js';
+import { runDiagnoseCommand, runReadinessCommand } from './diagnose-command.js';
+import { runServeCommand } from './serve-command.js';
+
+/** `steward`: the audit, diagnose, readiness and serve commands of SPEC §6. */
+const program = new Command()
+  .name('steward')
+  .description('Keeps the people and integration accounts of a Microsoft tenant healthy (Entra ID, Dataverse, Salesforce).')
+  .showHelpAfterError();
+
+const fixture = ['--fixture <file>', 'run against the simulated tenant of this fixture (starts the simulator and embedded storage)'] as const;
+const storage = ['--storage <connection-string>', 'Azure Table Storage to use instead of the embedded one'] as const;
+
+program
+  .command('audit')
+  .description('run the nightly audit once and print its findings')
+  .option(...fixture)
+  .option(...storage)
+  .option('--json', 'print the run as JSON (SPEC §6)')
+  .action((options) => runAuditCommand(options));
+
+program
+  .command('diagnose')
+  .description("explain why a user can or cannot get into an environment")
+  .option(...fixture)
+  .option(...storage)
+  .requiredOption('--environment <id>', 'environment id')
+  .requiredOption('--user <upn-or-id>', 'user principal name or Entra object id')
+  .option('--json', 'print the result as JSON')
+  .action((options) => runDiagnoseCommand(options));
+
+program
+  .command('readiness')
+  .description('check a Salesforce org for the Copilot for Sales server-to-server flow')
+  .option(...fixture)
+  .option(...storage)
+  .requiredOption('--org <id>', 'Salesforce org id')
+  .option('--json', 'print the result as JSON')
+  .action((options) => runReadinessCommand(options));
+
+program
+  .command('serve')
+  .description('serve the HTTP API on 127.0.0.1 with the handlers the Functions host runs')
+  .option(...fixture)
+  .option(...storage)
+  .option('--port <n>', 'port (0 picks a free one)', (value) => {
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('expected a port number');
+    return port;
+  }, 7071)
+  .option('--key <key>', 'function key callers must send (x-functions-key or ?code=); generated when omitted')
+  .action((options) => runServeCommand(options));
+
+// Keep-alive sockets of the SDKs would hold the process open after the work is done: exit once
+// stdout has drained (serve only returns when stopped).
+program
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.stderr.write(`steward: ${(error as Error)?.message ?? String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => process.stdout.write('', () => process.exit()));

@@ -1,0 +1,60 @@
+import { loadSettings, type Settings } from '../config/settings.js';
+import { createServices } from '../composition.js';
+import type { AppServices } from '../services.js';
+
+/**
+ * Where the CLI's commands run: against the simulated tenant of a fixture (the simulator and, unless
+ * a storage connection is given, an embedded Azurite are started here, the CLI being a composition
+ * point) or against the real tenant the settings describe.
+ */
+export interface Runtime {
+  services: AppServices;
+  settings: Settings;
+  /** Present with --fixture: the simulator's request log, for the curious. */
+  requestCount?: () => number;
+  /** Present with --fixture: the simulated tenant, which the demo changes between runs. */
+  simulator?: import('../../test/simulator/index.js').Simulator;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(options: { fixture?: string | object; storage?: string; env?: Record<string, string> }): Promise<Runtime> {
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    let env: Record<string, string | undefined> = { ...process.env };
+    let requestCount: (() => number) | undefined;
+    let simulator: Runtime['simulator'];
+    if (options.fixture) {
+      // Composition point: the only product entry that starts the simulator (dynamic import, so a
+      // deployment without test/ never loads it).
+      const simulatorModule = '../../test/simulator/index.js';
+      const { startSimulator, loadFixture } = (await import(simulatorModule)) as typeof import('../../test/simulator/index.js');
+      const sim = await startSimulator(typeof options.fixture === 'string' ? loadFixture(options.fixture) : options.fixture);
+      simulator = sim;
+      closers.push(() => sim.stop());
+      env = { ...sim.settingsEnv() };
+      requestCount = () => sim.requests.length;
+    }
+    let storage = options.storage ?? env.STEWARD_STORAGE_CONNECTION ?? env.AzureWebJobsStorage;
+    if (!storage || options.fixture && !options.storage) {
+      const azuriteModule = '../../test/support/azurite.js';
+      const { startAzurite } = (await import(azuriteModule)) as typeof import('../../test/support/azurite.js');
+      const azurite = await startAzurite();
+      closers.push(() => azurite.stop());
+      storage = azurite.connectionString;
+    }
+    const settings = loadSettings({ ...env, ...options.env, STEWARD_STORAGE_CONNECTION: storage });
+    const services = await createServices(settings, { dispatch: 'in-process' });
+    return {
+      services,
+      settings,
+      requestCount,
+      simulator,
+      close: async () => {
+        for (const close of closers.reverse()) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}

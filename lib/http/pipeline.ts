@@ -1,0 +1,217 @@
+import type { z } from 'zod';
+import type { AppServices } from '../services.js';
+import type { ApiRequest, ApiResponse, AppRole, RouteDefinition } from './api.js';
+import { IdempotencyStore, requestHash } from './idempotency.js';
+import { cleanTarget, outcomeOf, writeOperationLog } from './operation-log.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  forbiddenProblem,
+  problem,
+  problemFromError,
+  readOnlyProblem,
+  unauthorizedProblem,
+  validationProblem,
+} from './problem.js';
+import { parseRequest } from './validation.js';
+
+/**
+ * What every route goes through, in this order, whichever host carried the request (Functions or
+ * `steward serve`):
+ *
+ * 1. authorization — with Entra authentication on (STEWARD_REQUIRE_APP_ROLES) the platform's
+ *    principal must carry the route's app role (401 without a principal, 403 without the role);
+ *    the function key itself is checked by the host before we are called;
+ * 2. read-only mode — every mutation is refused with 409 (STEWARD_READ_ONLY);
+ * 3. validation — params, query and body with zod, 400 naming every bad field;
+ * 4. Idempotency-Key — mutations only: a replay answers the first answer and runs nothing;
+ * 5. the use case, its errors mapped to problem+json (never a 500 for bad input);
+ * 6. the operation log — who, what, target, outcome, duration; never a body or a secret.
+ */
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  request: ApiRequest;
+  services: AppServices;
+  /**
+   * Absolute URL of a route (for `Location`), from STEWARD_PUBLIC_BASE_URL or the request's origin.
+   * Takes the route with or without its `/api/` prefix: `audits/1` and `/api/audits/1` are the same.
+   */
+  link(path: string): string;
+}
+
+type Out<T> = T extends z.ZodType ? z.output<T> : Record<string, never>;
+
+export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
+  name: string;
+  methods: RouteDefinition['methods'];
+  route: string;
+  authLevel?: RouteDefinition['authLevel'];
+  role: AppRole;
+  mutation: boolean;
+  params?: P;
+  query?: Q;
+  /** Omitted: the route takes no body (none, `null` or `{}`). */
+  body?: B;
+  /** Extra ids for the operation log besides the path parameters (never secrets). */
+  target?(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Record<string, string | undefined>;
+  /** Top-level answer fields that must never be stored with an idempotent answer (U1). */
+  secretFields?: readonly string[];
+  run(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<ApiResponse>;
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+  return { status, headers: { 'content-type': JSON_CONTENT_TYPE, ...headers }, body };
+}
+
+export function baseUrl(request: ApiRequest, services: AppServices): string {
+  if (services.settings.publicBaseUrl) return services.settings.publicBaseUrl.replace(/\/+$/, '');
+  try {
+    return new URL(request.url).origin;
+  } catch {
+    return '';
+  }
+}
+
+export function apiLink(base: string, path: string): string {
+  return `${base}/api/${path.replace(/^\/+/, '').replace(/^api\//i, '')}`;
+}
+
+/** A route of the HTTP API, with the whole pipeline around its use case. */
+export function defineRoute<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>): RouteDefinition {
+  return {
+    name: spec.name,
+    methods: spec.methods,
+    route: spec.route,
+    authLevel: spec.authLevel ?? 'function',
+    role: spec.role,
+    mutation: spec.mutation,
+    handle: (request, services) => executeRoute(spec, request, services),
+  };
+}
+
+export async function executeRoute<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined>(
+  spec: RouteSpec<P, Q, B>,
+  request: ApiRequest,
+  services: AppServices,
+): Promise<ApiResponse> {
+  const started = performance.now();
+  const at = services.now();
+  let target: Record<string, unknown> = { ...request.params };
+  let replayed = false;
+  let response: ApiResponse;
+  try {
+    response = await answer();
+  } catch (error) {
+    response = problemFromError(error);
+    if (response.status >= 500 && !(error as { service?: string })?.service) {
+      // A bug, not an upstream failure: say which route and what kind of error, nothing more.
+      console.error(`[steward] ${spec.name}: unexpected ${(error as Error)?.name ?? typeof error}: ${(error as Error)?.message ?? ''}`);
+    }
+  }
+  response = { ...response, headers: { 'content-type': JSON_CONTENT_TYPE, ...response.headers } };
+
+  const body = response.body as { type?: unknown; factId?: unknown } | undefined;
+  const isProblem = response.headers?.['content-type'] === PROBLEM_CONTENT_TYPE;
+  try {
+    await writeOperationLog(services.tables, {
+      at,
+      principal: request.principal.id,
+      authenticated: request.principal.authenticated,
+      route: spec.name,
+      method: request.method,
+      target: cleanTarget(target),
+      status: response.status,
+      outcome: outcomeOf(response.status, replayed),
+      ...(isProblem && typeof body?.type === 'string' ? { problemType: body.type } : {}),
+      ...(isProblem && typeof body?.factId === 'string' ? { factId: body.factId } : {}),
+      durationMs: performance.now() - started,
+    });
+  } catch (error) {
+    // The call has happened; a log that cannot be written must not turn its answer into an error.
+    console.warn(`[steward] operation log not written for ${spec.name}: ${(error as Error)?.message?.split('\n')[0] ?? error}`);
+  }
+  return response;
+
+  async function answer(): Promise<ApiResponse> {
+    const principal = request.principal;
+    if (services.settings.requireAppRoles) {
+      if (!principal.authenticated) {
+        return unauthorizedProblem('Entra authentication is required: call through the Function App with a token of an app registration that has a Steward app role.');
+      }
+      if (!principal.roles.includes(spec.role)) return forbiddenProblem(spec.role);
+    }
+    if (spec.mutation && services.settings.readOnly) return readOnlyProblem();
+
+    const parsed = parseRequest(request, { params: spec.params, query: spec.query, body: spec.body });
+    const idempotencyKey = spec.mutation ? request.headers['idempotency-key'] : undefined;
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      const errors = [...(parsed.ok ? [] : parsed.errors), { in: 'header' as const, pointer: '#/Idempotency-Key', detail: 'expected 1 to 255 visible ASCII characters' }];
+      return validationProblem(errors);
+    }
+    if (!parsed.ok) return parsed.response;
+
+    const input = {
+      params: parsed.params,
+      query: parsed.query,
+      body: parsed.body,
+      request,
+      services,
+      link: (path: string) => apiLink(baseUrl(request, services), path),
+    } as RouteInput<Out<P>, Out<Q>, Out<B>>;
+    target = { ...(parsed.params as Record<string, unknown>), ...(spec.target?.(input) ?? {}) };
+
+    if (idempotencyKey === undefined) return spec.run(input);
+
+    const store = new IdempotencyStore(services.tables, services.now, services.settings.idempotencyTtlHours);
+    const claim = await store.claim(
+      { route: spec.name, principal: principal.id, key: idempotencyKey },
+      requestHash({ params: parsed.params, query: parsed.query, body: parsed.body }),
+      spec.secretFields ?? [],
+    );
+    switch (claim.kind) {
+      case 'replay':
+        replayed = true;
+        return claim.response;
+      case 'mismatch':
+        return problem(
+          422,
+          'idempotency-key-reused',
+          'The Idempotency-Key was already used for another request',
+          'This key was first used with different parameters or body; use a new key for a new request.',
+        );
+      case 'in-progress':
+        return problem(409, 'idempotency-in-progress', 'A request with this Idempotency-Key is still running', 'Wait for it to finish, then retry to get its answer.', { code: 'idempotency-in-progress' }, { 'retry-after': '1' });
+      case 'first':
+        break;
+    }
+    let result: ApiResponse;
+    try {
+      result = await spec.run(input);
+    } catch (error) {
+      result = problemFromError(error);
+      if (result.status >= 500) {
+        await claim.release().catch(() => undefined);
+        throw error;
+      }
+    }
+    // Upstream failures (5xx) are not kept: the caller should be able to retry with the same key.
+    if (result.status >= 500) await claim.release();
+    else {
+      try {
+        await claim.commit(result);
+      } catch (error) {
+        console.warn(`[steward] idempotent answer not stored for ${spec.name}: ${(error as Error)?.message?.split('\n')[0] ?? error}`);
+      }
+    }
+    return result;
+  }
+}
