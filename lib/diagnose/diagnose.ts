@@ -1,7 +1,7 @@
 import { evaluateEligibility, type GroupStanding, type Reason } from '../domain/eligibility.js';
 import { buildLicenseCatalog } from '../domain/licenses.js';
 import { AccessMode, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
-import { accessModeName, isNonInteractiveUser } from '../domain/user-kinds.js';
+import { accessModeName, isApplicationUser, isNonInteractiveUser } from '../domain/user-kinds.js';
 import { isGuid } from '../gateways/http/odata.js';
 import { NotFoundError } from '../operations/errors.js';
 import type { AppServices } from '../services.js';
@@ -40,6 +40,15 @@ export async function diagnose(services: AppServices, userRef: string, environme
   if (environment.hasDataverse && objectId) row = await services.dataverse.findSystemUserByEntraId(target, objectId);
   // D4.1: an id that Entra no longer knows, but that still has a row, is a deleted user.
   if (!facts.user && !row) throw new NotFoundError('user', userRef);
+  // T2: unless the row is an application user's (a service principal, never a user in Graph): it is
+  // not a deleted user, and removing its row would break every integration that uses it.
+  if (!facts.user && row && isApplicationUser(row)) {
+    throw new NotFoundError(
+      'user',
+      userRef,
+      `'${userRef}' is the Entra object of an application user (T2), not of a user: application users need no license and are not diagnosed like people; disabling one breaks every integration that uses it.`,
+    );
+  }
 
   const group: GroupStanding | null = environment.securityGroupId
     ? {

@@ -145,13 +145,13 @@ export function evaluateEligibility(input: EligibilityInput): Eligibility {
   }
 
   const eligible = reasons.length === 0;
+  // D2 and D4.2 ii, iii, v say "on demand only"; iv (non-interactive) does not: the sync keeps those rows.
   const onDemandOnly =
     environment.type === 'Trial' ||
     environment.type === 'Teams' ||
     licensePath === 'pass-per-app' ||
     licensePath === 'marketing-tenant-license' ||
     licensePath === 'free-dataverse-plan' ||
-    licensePath === 'non-interactive' ||
     (group !== null && !group.directMember && group.owner && !isGroupExemptAdmin(adminRoles));
 
   const holdsEnvLicense = licensePath === 'environment-license';

@@ -89,7 +89,7 @@ export function evaluateReadiness(org: SalesforceOrgSnapshot, warnAt: number): R
           status: 'warning',
           message: `The Copilot for Sales permission set (${assignedNames.join(', ')}) is already assigned to the integration user: enabling again will say "No changes were made".`,
           resolution:
-            'If the connection does not work, look for manual changes to the connected app or to profiles with the "CopilotForSales" prefix; revert them or retry (S4).',
+            'If the connection does not work, look for manual changes to the connected app or to profiles with the "CopilotForSales" prefix; revert them if they were not intended, otherwise retry; if the problem persists, contact Microsoft support (S4).',
         }
       : { id: 'S4', status: 'ok', message: 'No Copilot for Sales permission set is assigned yet.', resolution: 'None needed.' },
   );
@@ -101,7 +101,7 @@ export function evaluateReadiness(org: SalesforceOrgSnapshot, warnAt: number): R
           id: 'S5',
           status: 'problem',
           message: `A profile named "${unused.map((p) => p.name).join('", "')}" already exists and no integration user uses it: enabling will fail with "The profile name is already in use".`,
-          resolution: 'If the profile was created before enabling S2S, rename it and retry (S5).',
+          resolution: 'If the profile was created before enabling S2S, rename it and retry; if it was not created before, contact Microsoft support (S5).',
         }
       : { id: 'S5', status: 'ok', message: 'No conflicting integration profile.', resolution: 'None needed.' },
   );

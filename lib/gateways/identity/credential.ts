@@ -1,4 +1,4 @@
-import type { TokenCredential } from '@azure/identity';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Settings } from '../../config/settings.js';
 import { ServiceError } from '../http/service-error.js';
@@ -12,14 +12,40 @@ export function createCredential(settings: Settings, ca: string[]): TokenCredent
   const { clientId, clientSecret, authorityHost } = settings.identity;
   const common = { authorityHost, tlsOptions: { ca }, additionallyAllowedTenants: [] as string[] };
   if (clientId && clientSecret) {
-    return new ClientSecretCredential(settings.tenantId, clientId, clientSecret, {
-      ...common,
-      // The authority is the configured host itself; no discovery round trip to a public cloud.
-      disableInstanceDiscovery: true,
-    });
+    return new CoalescingCredential(
+      new ClientSecretCredential(settings.tenantId, clientId, clientSecret, {
+        ...common,
+        // The authority is the configured host itself; no discovery round trip to a public cloud.
+        disableInstanceDiscovery: true,
+      }),
+    );
   }
-  if (clientId) return new ManagedIdentityCredential({ clientId });
-  return new DefaultAzureCredential({ tenantId: settings.tenantId });
+  if (clientId) return new CoalescingCredential(new ManagedIdentityCredential({ clientId }));
+  return new CoalescingCredential(new DefaultAzureCredential({ tenantId: settings.tenantId }));
+}
+
+/**
+ * Concurrent `getToken` calls for the same scopes share one token request. The credentials cache
+ * a token once they have it, but calls made before the first answer each go to the token endpoint:
+ * an audit starts 4 Graph calls and 2 calls per Dataverse environment at once, which cost 2 token
+ * requests per audience instead of 1 (measured by the benchmark). A call with its own abort
+ * signal is not shared (another caller's abort must not fail it).
+ */
+export class CoalescingCredential implements TokenCredential {
+  private readonly inFlight = new Map<string, Promise<AccessToken | null>>();
+
+  constructor(private readonly inner: TokenCredential) {}
+
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    if (options?.abortSignal) return this.inner.getToken(scopes, options);
+    const key = JSON.stringify([[scopes].flat(), options?.tenantId ?? null, options?.claims ?? null, options?.enableCae ?? null]);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.inner.getToken(scopes, options).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
 }
 
 /** A function that returns a bearer token for one scope, cached by the credential until it expires. */
