@@ -14,7 +14,7 @@ export async function auditTarget(message: unknown, context: InvocationContext):
   const result = await pipeline.auditTarget(target, { finalAttempt: dequeueCount >= MAX_DEQUEUE_COUNT, attempt: dequeueCount });
   context.log(`audit ${target.runId}: ${target.kind} ${target.targetId} ${result.status}`);
   if (await pipeline.allTargetsDone(target.runId)) {
-    await new QueueDispatcher(services.settings.storageConnection).send(AUDIT_FINALIZE_QUEUE, { runId: target.runId });
+    await new QueueDispatcher(services.settings.hostStorageConnection).send(AUDIT_FINALIZE_QUEUE, { runId: target.runId });
   }
 }
 

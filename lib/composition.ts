@@ -44,12 +44,14 @@ export function createAuditPipeline(services: AppServices): AuditPipeline {
     services,
     store: createAuditStore(services.tables),
     claims: new ClaimStore(settings.storageConnection),
-    alerts: settings.alerts.url ? createLogicAppSender(settings.alerts.url, { timeoutMs: settings.http.timeoutMs }) : null,
+    alerts: settings.alerts.url
+      ? createLogicAppSender(settings.alerts.url, { timeoutMs: settings.http.timeoutMs, retry: { ...DEFAULT_RETRY_POLICY, retries: settings.http.retries } })
+      : null,
   });
 }
 
 function dispatcherFor(settings: Settings, mode: 'queue' | 'in-process'): AuditDispatcher {
   return mode === 'queue'
-    ? new QueueDispatcher(settings.storageConnection)
+    ? new QueueDispatcher(settings.hostStorageConnection)
     : new InProcessDispatcher({ concurrency: settings.http.maxConcurrency });
 }

@@ -14,7 +14,7 @@ export interface AlertDocument {
   summary: { critical: number; warning: number; info: number; alerted: number; resolved: number; suppressed: number };
   links: { run: string | null; findings: string | null };
   findings: {
-    change: 'opened' | 'reopened' | 'severity-raised';
+    change: 'opened' | 'reopened' | 'severity-raised' | 'now-alerting';
     checkId: string;
     targetId: string;
     subjectId: string;
@@ -48,7 +48,7 @@ export function buildAlertDocument(input: {
   const findings = [...input.alerted]
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.checkId.localeCompare(b.checkId))
     .map((f) => ({
-      change: (f.openedRunId === input.runId ? (f.reopenCount > 0 ? 'reopened' : 'opened') : 'severity-raised') as AlertDocument['findings'][number]['change'],
+      change: changeOf(f, input.runId),
       checkId: f.checkId,
       targetId: f.targetId,
       subjectId: f.subjectId,
@@ -72,4 +72,11 @@ export function buildAlertDocument(input: {
     links: { run: base ? `${base}/api/audits/${encodeURIComponent(input.runId)}` : null, findings: base ? `${base}/api/findings?status=open` : null },
     findings,
   };
+}
+
+function changeOf(f: StoredFinding, runId: string): AlertDocument['findings'][number]['change'] {
+  if (f.openedRunId === runId) return f.reopenCount > 0 ? 'reopened' : 'opened';
+  if (f.previousSeverity && SEVERITY_RANK[f.severity] > SEVERITY_RANK[f.previousSeverity] && f.lastRunId === runId) return 'severity-raised';
+  // Open before and alerted only now: a suppression expired or the minimum severity went down.
+  return 'now-alerting';
 }

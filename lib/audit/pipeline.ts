@@ -217,7 +217,8 @@ export class AuditPipeline {
             subjectId: 'collection',
             severity: 'critical',
             title: `${target.name ?? target.id}: the audit could not collect its data`,
-            details: { target: target.name ?? target.id, kind: target.kind, error: target.error ?? null, runId },
+            // No run id here: a target that keeps failing the same way changes nothing (and writes nothing); `lastRunId` says when.
+            details: { target: target.name ?? target.id, kind: target.kind, error: target.error ?? null },
             remediation:
               'Check that the service is reachable and that Steward still has its permissions there; earlier findings of this target stay open until a successful run.',
           },

@@ -136,6 +136,8 @@ export interface Settings {
   environmentAllowList?: string[];
   salesforceOrgs: SalesforceOrgSettings[];
   storageConnection: string;
+  /** Where the Functions host's queue triggers listen (AzureWebJobsStorage): the audit fan-out sends there. */
+  hostStorageConnection: string;
   alerts: { url?: string; minimumSeverity: 'critical' | 'warning' | 'info' };
   publicBaseUrl?: string;
   auditSchedule: string;
@@ -204,6 +206,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     environmentAllowList: s.STEWARD_ENVIRONMENTS,
     salesforceOrgs: s.STEWARD_SALESFORCE_ORGS,
     storageConnection,
+    hostStorageConnection: s.AzureWebJobsStorage ?? storageConnection,
     alerts: { url: s.STEWARD_ALERT_URL, minimumSeverity: s.STEWARD_ALERT_MIN_SEVERITY },
     publicBaseUrl: s.STEWARD_PUBLIC_BASE_URL,
     auditSchedule: s.STEWARD_AUDIT_SCHEDULE,

@@ -1,3 +1,4 @@
+import type { ZodType } from 'zod';
 import type { AppServices } from '../services.js';
 
 /** The app roles of SPEC §4: read (GET), manage (user operations), audit (audits, suppressions). */
@@ -43,5 +44,7 @@ export interface RouteDefinition {
   role?: AppRole;
   /** True for calls that change something (refused in read-only mode, idempotency keys apply). */
   mutation: boolean;
+  /** What the route accepts, for the OpenAPI document (the same schemas validate the requests). */
+  contract?: { summary?: string; params?: ZodType; query?: ZodType; body?: ZodType };
   handle(request: ApiRequest, services: AppServices): Promise<ApiResponse>;
 }

@@ -45,6 +45,8 @@ type Out<T> = T extends z.ZodType ? z.output<T> : Record<string, never>;
 
 export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
   name: string;
+  /** One line for the OpenAPI document (Power Automate shows it as the action's name). */
+  summary?: string;
   methods: RouteDefinition['methods'];
   route: string;
   authLevel?: RouteDefinition['authLevel'];
@@ -94,6 +96,7 @@ export function defineRoute<
     authLevel: spec.authLevel ?? 'function',
     role: spec.role,
     mutation: spec.mutation,
+    contract: { summary: spec.summary, params: spec.params, query: spec.query, body: spec.body },
     handle: (request, services) => executeRoute(spec, request, services),
   };
 }

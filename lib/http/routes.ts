@@ -3,6 +3,7 @@ import { applicationUserRoutes } from './handlers/application-users.js';
 import { auditRoutes } from './handlers/audits.js';
 import { diagnosisRoutes } from './handlers/diagnosis.js';
 import { healthRoutes } from './handlers/health.js';
+import { openApiRoutes } from './handlers/openapi.js';
 import { environmentUserRoutes } from './handlers/environment-users.js';
 import { salesforceRoutes } from './handlers/salesforce.js';
 import { userRoutes } from './handlers/users.js';
@@ -24,4 +25,5 @@ export const apiRoutes: RouteDefinition[] = [
   ...auditRoutes,
   // Operations.
   ...healthRoutes,
+  ...openApiRoutes(() => apiRoutes),
 ];

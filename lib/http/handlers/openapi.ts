@@ -1,0 +1,35 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RouteDefinition } from '../api.js';
+import { buildOpenApiDocument } from '../openapi.js';
+import { defineRoute, json } from '../pipeline.js';
+
+/** The app's version, from the nearest package.json above this module (source or dist/). */
+function appVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+  }
+  return '0.0.0';
+}
+const version = appVersion();
+
+/** `GET /api/openapi.json`: the document a Power Automate custom connector imports. */
+export function openApiRoutes(routes: () => readonly RouteDefinition[]) {
+  return [
+    defineRoute({
+      name: 'openapi',
+      summary: 'OpenAPI 2.0 document of this API',
+      methods: ['GET'],
+      route: 'openapi.json',
+      role: 'Steward.Read',
+      mutation: false,
+      async run({ request, services }) {
+        const host = services.settings.publicBaseUrl ? new URL(services.settings.publicBaseUrl).host : new URL(request.url).host;
+        return json(200, buildOpenApiDocument(routes(), { host, version }));
+      },
+    }),
+  ];
+}
