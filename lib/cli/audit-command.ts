@@ -58,13 +58,14 @@ export function renderAuditTable(report: AuditRunReport): string {
       lines.push('');
       lines.push(`  ${names.get(f.targetId) ?? f.targetId}`);
     }
-    lines.push(`    ${f.severity.toUpperCase().padEnd(8)} ${f.state.padEnd(8)} ${f.title}${f.suppressed ? ' [suppressed]' : ''}`);
+    const raised = report.findings.find((x) => x.checkId === f.checkId && x.targetId === f.targetId && x.subjectId === f.subjectId && x.previousSeverity && x.lastRunId === json.runId);
+    lines.push(`    ${f.severity.toUpperCase().padEnd(8)} ${f.state.padEnd(8)} ${f.title}${raised ? ` (was ${raised.previousSeverity})` : ''}${f.suppressed ? ' [suppressed]' : ''}`);
     lines.push(`             ${f.checkId} · ${/^.*?[.!?](\s|$)/.exec(f.remediation)?.[0]?.trim() ?? f.remediation}`);
   }
   if (json.resolved.length > 0) {
     lines.push('');
     lines.push('Resolved');
-    for (const r of json.resolved) lines.push(`    ${r.checkId}  ${names.get(r.targetId) ?? r.targetId}  ${r.subjectId}`);
+    for (const r of report.resolved) lines.push(`    RESOLVED ${r.title}\n             ${r.checkId}`);
   }
   return lines.join('\n');
 }
