@@ -51,6 +51,13 @@ function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(4).toString('hex')}`;
 }
 
+/** `dataverse listTeams for <env> failed (HTTP 503 …)` → `dataverse HTTP 503`: the part that does not vary by call. */
+function stableCause(error: string | undefined): string | null {
+  if (!error) return null;
+  const match = /^(\w+) .*?failed(?: \((HTTP \d+)[^)]*\))?/.exec(error);
+  return match ? [match[1], match[2]].filter(Boolean).join(' ') : error.slice(0, 200);
+}
+
 function describe(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 500);
 }
@@ -218,7 +225,9 @@ export class AuditPipeline {
             severity: 'critical',
             title: `${target.name ?? target.id}: the audit could not collect its data`,
             // No run id here: a target that keeps failing the same way changes nothing (and writes nothing); `lastRunId` says when.
-            details: { target: target.name ?? target.id, kind: target.kind, error: target.error ?? null },
+            // The run keeps the full error (GET /api/audits/{runId}); the finding keeps what stays the
+            // same from one failing run to the next, so a target that keeps failing writes nothing.
+            details: { target: target.name ?? target.id, kind: target.kind, cause: stableCause(target.error) },
             remediation:
               'Check that the service is reachable and that Steward still has its permissions there; earlier findings of this target stay open until a successful run.',
           },
