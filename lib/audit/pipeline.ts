@@ -307,6 +307,9 @@ export class AuditPipeline {
     let delivered = 0;
     let failed = 0;
     for (const pending of await store.listPendingAlerts()) {
+      // Two finalizers at once (two workers finishing together, a timer run and an HTTP run) must
+      // not both send it: only the one that claims it does.
+      if (!(await store.claimAlert(pending.runId, 5 * 60_000))) continue;
       try {
         await alerts.send(pending.payload);
         await store.markAlertDelivered(pending.runId);

@@ -488,3 +488,17 @@ describe('storage failures', () => {
     await expect(broken.getLatestRun()).rejects.toMatchObject({ service: 'storage', operation: 'getLatestRun' });
   });
 });
+
+describe('alert claims', () => {
+  it('lets exactly one of two concurrent finalizers claim a pending alert, and frees it after a failed attempt', async () => {
+    const store = createAuditStore(new Tables(azurite.connectionString));
+    await store.enqueueAlert('run-claim-1', { hello: 'world' });
+    const claims = await Promise.all([store.claimAlert('run-claim-1', 60_000), store.claimAlert('run-claim-1', 60_000)]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await store.claimAlert('run-claim-1', 60_000)).toBe(false);
+    await store.markAlertAttempt('run-claim-1', new Error('Logic App answered 500'));
+    expect(await store.claimAlert('run-claim-1', 60_000)).toBe(true);
+    await store.markAlertDelivered('run-claim-1');
+    expect(await store.claimAlert('run-claim-1', 60_000)).toBe(false);
+  });
+});

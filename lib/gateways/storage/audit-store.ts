@@ -72,6 +72,12 @@ export interface AuditStore {
   listPendingAlerts(): Promise<PendingAlert[]>;
   /** Fails with status 404 when the run has no alert. */
   markAlertDelivered(runId: string): Promise<void>;
+  /**
+   * Claims a pending alert for one delivery attempt (an optimistic lease on its head entity), so two
+   * finalizers running at once cannot both send it. False when delivered, or claimed by another
+   * whose lease has not run out.
+   */
+  claimAlert(runId: string, leaseMs: number): Promise<boolean>;
   /** Counts a failed delivery (it stays pending and is retried next run). */
   markAlertAttempt(runId: string, error: unknown): Promise<void>;
 }
@@ -483,6 +489,31 @@ export class TableAuditStore implements AuditStore {
     });
   }
 
+  claimAlert(runId: string, leaseMs: number): Promise<boolean> {
+    return this.op(
+      'claimAlert',
+      async () => {
+        const head = await this.pointRead(AUDIT_TABLES.alertOutbox, ALERTS_PARTITION, keySafe(runId, 'claimAlert'));
+        if (!head || head.status !== 'pending') return false;
+        const now = this.now().getTime();
+        if (typeof head.leaseUntil === 'string' && Date.parse(head.leaseUntil) > now) return false;
+        const client = await this.tables.table(AUDIT_TABLES.alertOutbox);
+        try {
+          await client.updateEntity(
+            { partitionKey: ALERTS_PARTITION, rowKey: runId, leaseUntil: new Date(now + leaseMs).toISOString() },
+            'Merge',
+            { etag: head.etag },
+          );
+          return true;
+        } catch (error) {
+          if ((error as { statusCode?: number }).statusCode === 412) return false; // another claimed it first
+          throw error;
+        }
+      },
+      runId,
+    );
+  }
+
   markAlertDelivered(runId: string): Promise<void> {
     return this.op(
       'markAlertDelivered',
@@ -513,6 +544,8 @@ export class TableAuditStore implements AuditStore {
                 attempts: (typeof head.attempts === 'number' ? head.attempts : 0) + 1,
                 lastAttemptAt: this.now().toISOString(),
                 lastError: clip(errorText(error)),
+                // The attempt is over: release the claim so the next run may try again.
+                leaseUntil: new Date(0).toISOString(),
               },
               'Merge',
               { etag: head.etag },
