@@ -24,9 +24,16 @@ export async function startAzurite(): Promise<EmbeddedStorage> {
   const require = createRequire(import.meta.url);
   const entry = join(require.resolve('azurite/package.json'), '..', 'dist', 'src', 'azurite.js');
   const workdir = mkdtempSync(join(tmpdir(), 'steward-azurite-'));
+  // Azurite runs inside a small wrapper that exits once its parent is gone: if this process dies
+  // without stopping it (a killed test run, Ctrl-C), no orphan keeps running.
+  const wrapper =
+    'const parent = process.ppid; setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();' +
+    'require(process.argv[1]);';
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      '-e',
+      wrapper,
       entry,
       '--inMemoryPersistence',
       '--extentMemoryLimit', '256',
