@@ -63,7 +63,10 @@ function describe(error: unknown): string {
 }
 
 export class AuditPipeline {
+  // Claim-check reads are cached per run in this process: in-process the data never leaves
+  // memory; on Azure each worker reads a claim once per run, however many targets it audits.
   private directoryCache = new Map<string, DirectorySnapshot>();
+  private environmentsCache = new Map<string, Promise<Environment[]>>();
 
   constructor(private readonly deps: PipelineDependencies) {}
 
@@ -79,6 +82,16 @@ export class AuditPipeline {
     const snapshot = directoryFromJson(json);
     this.directoryCache.set(runId, snapshot);
     return snapshot;
+  }
+
+  private environmentsOf(runId: string): Promise<Environment[]> {
+    let environments = this.environmentsCache.get(runId);
+    if (!environments) {
+      environments = this.deps.claims.get<Environment[]>(runId, 'environments').then((list) => list ?? []);
+      environments.catch(() => this.environmentsCache.delete(runId));
+      this.environmentsCache.set(runId, environments);
+    }
+    return environments;
   }
 
   /** Step 1: the run record, its targets, the directory snapshot; returns one message per target to audit. */
@@ -97,8 +110,8 @@ export class AuditPipeline {
       environments = await discoverEnvironments(services);
       const directory = await collectDirectory(services, environments);
       this.directoryCache.set(runId, directory);
-      await claims.put(runId, 'directory', directoryToJson(directory));
-      await claims.put(runId, 'environments', environments);
+      this.environmentsCache.set(runId, Promise.resolve(environments));
+      await Promise.all([claims.put(runId, 'directory', directoryToJson(directory)), claims.put(runId, 'environments', environments)]);
     } catch (error) {
       tenantError = describe(error);
     }
@@ -132,7 +145,7 @@ export class AuditPipeline {
     try {
       let findings: Finding[];
       if (message.kind === 'environment') {
-        const environments = (await claims.get<Environment[]>(runId, 'environments')) ?? [];
+        const environments = await this.environmentsOf(runId);
         const environment = environments.find((e) => e.id === targetId);
         if (!environment) throw new Error(`environment ${targetId} is not part of run ${runId}`);
         base.name = environment.displayName;
@@ -285,6 +298,7 @@ export class AuditPipeline {
     };
     await store.updateRun(finished);
     this.directoryCache.delete(runId);
+    this.environmentsCache.delete(runId);
     return {
       run: finished,
       findings: open.map((f) => {

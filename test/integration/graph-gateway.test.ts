@@ -65,7 +65,7 @@ describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
       assignedSkuIds: [first.assignedLicenses[0]!.skuId],
       onPremisesSyncEnabled: false,
     });
-    expect(users[49]!.accountEnabled).toBe(false);
+    expect(users[499]!.accountEnabled).toBe(false); // the generator disables every 500th account
 
     const pages = graphRequests(sim.requests).filter((r) => r.method === 'GET' && parse(r).pathname === '/v1.0/users');
     expect(pages).toHaveLength(4);

@@ -36,7 +36,8 @@ export function generateTenant(shape: TenantShape): Fixture {
   const domain = 'generated.onmicrosoft.com';
   const users: Fixture['graph']['users'] = [];
   for (let i = 0; i < shape.users; i++) {
-    const licensed = i % 10 !== 9;
+    // A reasonably kept large tenant: about 1–2% of accounts and rows carry a problem.
+    const licensed = i % 250 !== 249;
     users.push({
       id: stableId(seed, 'user', i),
       userPrincipalName: `user${i}@${domain}`,
@@ -52,7 +53,7 @@ export function generateTenant(shape: TenantShape): Fixture {
       state: 'MI',
       country: 'Italy',
       usageLocation: 'IT',
-      accountEnabled: i % 50 !== 49,
+      accountEnabled: i % 500 !== 499,
       userType: 'Member',
       assignedLicenses: licensed ? [{ skuId: i % 3 === 0 ? E3_SKU : SALES_SKU, disabledPlans: [] }] : [],
     });
@@ -68,19 +69,19 @@ export function generateTenant(shape: TenantShape): Fixture {
     for (let s = 0; s < shape.systemusersPerEnvironment; s++) {
       const user = users[(e * 997 + s) % Math.max(1, users.length)];
       if (!user) break;
-      if (s % 11 !== 10) members.push(user.id);
+      if (s % 400 !== 17) members.push(user.id);
       systemusers.push({
         systemuserid: stableId(seed, envId, 'su', s),
         domainname: user.userPrincipalName,
         azureactivedirectoryobjectid: user.id,
         applicationid: null,
-        accessmode: s % 500 === 7 ? 4 : 0,
-        isdisabled: s % 13 === 12,
+        accessmode: s % 1000 === 7 ? 4 : 0,
+        isdisabled: s % 100 === 42,
         islicensed: user.assignedLicenses.length > 0,
         firstname: user.givenName as string,
         lastname: user.surname as string,
         fullname: user.displayName as string,
-        title: s % 17 === 3 ? 'Former title' : (user.jobTitle as string),
+        title: s % 300 === 3 ? 'Former title' : (user.jobTitle as string),
         internalemailaddress: user.mail as string,
         mobilephone: null,
         address1_telephone1: '+39 02 555 0100',
@@ -88,7 +89,7 @@ export function generateTenant(shape: TenantShape): Fixture {
         address1_city: 'Milano',
         address1_stateorprovince: 'MI',
         address1_country: 'Italy',
-        roles: s % 19 === 5 ? [] : [roleIds[1]!.roleid],
+        roles: s % 400 === 5 ? [] : [roleIds[1]!.roleid],
       });
     }
     groups.push({ id: groupId, displayName: `ENV-${e}`, securityEnabled: true, members, owners: [] });
