@@ -179,11 +179,21 @@ export class GraphDirectoryGateway implements DirectoryGateway {
   // ── reads ──────────────────────────────────────────────────────────────────────────────────
 
   async *listUsers(): AsyncIterable<DirectoryUser> {
-    let url: string | undefined = `/users${query({ $select: userSelect, $top: GRAPH_PAGE_SIZE })}`;
-    while (url) {
-      const page: WireCollection<WireUser> = await this.call('listUsers', () => this.client.api(url!).get());
+    // The pages form a chain (each link is in the page before): the next page is requested as soon
+    // as its link is known, so converting and consuming a page overlaps the next round trip.
+    const fetchPage = (url: string): Promise<WireCollection<WireUser>> => {
+      const page: Promise<WireCollection<WireUser>> = this.call('listUsers', () => this.client.api(url).get());
+      // Handled here so that a failure while the consumer is busy, or after it stopped early, is
+      // not an unhandled rejection; awaiting `page` below still throws it.
+      page.catch(() => undefined);
+      return page;
+    };
+    let pending: Promise<WireCollection<WireUser>> | undefined = fetchPage(`/users${query({ $select: userSelect, $top: GRAPH_PAGE_SIZE })}`);
+    while (pending) {
+      const page: WireCollection<WireUser> = await pending;
+      const next = page['@odata.nextLink'];
+      pending = next ? fetchPage(next) : undefined;
       for (const user of page.value ?? []) yield toDirectoryUser(user);
-      url = page['@odata.nextLink'];
     }
   }
 
