@@ -59,9 +59,30 @@ export interface FloorResult {
 
 type Json = Record<string, unknown>;
 
-const NEXT_LINK = /"@odata\.nextLink"\s*:\s*"((?:[^"\\]|\\.)*)"/;
-const NESTED_NEXT_LINK = /"[A-Za-z_]\w*@odata\.nextLink"\s*:\s*"((?:[^"\\]|\\.)*)"/g;
-const ANY_NEXT_LINK = /"@odata\.nextLink"\s*:\s*"((?:[^"\\]|\\.)*)"/g;
+const NEXT_LINK_KEY = '@odata.nextLink"';
+
+/**
+ * The next-page links in a body, found by a plain search (no parse): `top` is the collection's own
+ * `@odata.nextLink`, `nested` those of expanded or batched collections (`<nav>@odata.nextLink`, or
+ * `@odata.nextLink` of a `$batch` item's body, which `all` collects together with `top`).
+ */
+function nextLinks(text: string): { top: string | undefined; nested: string[]; all: string[] } {
+  let top: string | undefined;
+  const nested: string[] = [];
+  const all: string[] = [];
+  for (let at = text.indexOf(NEXT_LINK_KEY); at !== -1; at = text.indexOf(NEXT_LINK_KEY, at + NEXT_LINK_KEY.length)) {
+    let i = at + NEXT_LINK_KEY.length;
+    while (text[i] === ' ' || text[i] === ':') i++;
+    if (text[i] !== '"') continue;
+    let end = i + 1;
+    while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+    const link = unescape(text.slice(i + 1, end));
+    all.push(link);
+    if (text[at - 1] === '"') top ??= link;
+    else nested.push(link);
+  }
+  return { top, nested, all };
+}
 
 const unescape = (literal: string) => JSON.parse(`"${literal}"`) as string;
 
@@ -135,8 +156,7 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
   const followGraph = async (link: string | undefined) => {
     while (link) {
       const text = await graphGet(link);
-      const match = NEXT_LINK.exec(text);
-      link = match ? unescape(match[1]!) : undefined;
+      link = nextLinks(text).top;
     }
   };
 
@@ -164,7 +184,7 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
           get('graph', `${graph}/$batch`, { method: 'POST', headers: { ...graphHeaders, 'Content-Type': 'application/json' }, body: JSON.stringify({ requests: chunk }) }, chunk.length),
         );
         // Every item's next page, whichever item it belongs to: each is a chain of its own.
-        await Promise.all([...text.matchAll(ANY_NEXT_LINK)].map((m) => followGraph(unescape(m[1]!))));
+        await Promise.all(nextLinks(text).all.map((link) => followGraph(link)));
       })(),
     );
   }
@@ -192,9 +212,9 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
       while (link) {
         const text = await get('dataverse', link, { headers });
         // Expanded collections Dataverse paged (none in the generated tenant) are chains too.
-        const nested = [...text.matchAll(NESTED_NEXT_LINK)].map((m) => unescape(m[1]!));
-        const match = NEXT_LINK.exec(text);
-        link = match ? unescape(match[1]!) : undefined;
+        const links = nextLinks(text);
+        const nested = links.nested;
+        link = links.top;
         for (const nestedLink of nested) await follow(nestedLink);
       }
     };

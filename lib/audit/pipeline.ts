@@ -143,7 +143,12 @@ export class AuditPipeline {
     const { runId, targetId } = message;
     const base: RunTarget = { id: targetId, kind: message.kind, status: 'pending', attempts: options.attempt };
     try {
+      // The target's stored findings are read while its data is collected: nothing else writes
+      // them meanwhile (one worker audits a target at a time; finalize runs after every target).
+      const previous = store.listFindingsOfTargets([targetId]);
+      previous.catch(() => undefined); // awaited in record(); a failed collection abandons it
       let findings: Finding[];
+      let summaryStored: Promise<void> = Promise.resolve();
       if (message.kind === 'environment') {
         const environments = await this.environmentsOf(runId);
         const environment = environments.find((e) => e.id === targetId);
@@ -153,14 +158,17 @@ export class AuditPipeline {
         if (!directory) throw new Error('the directory snapshot of the run is missing (the tenant target failed)');
         const data = await collectEnvironment(services, environment);
         findings = runEnvironmentChecks(directory, data, services.settings);
-        await claims.put(runId, `summaries/${targetId}`, summarizeEnvironmentUsers(targetId, data.systemUsers));
+        // Stored alongside the findings (awaited with them below, before the target is marked done).
+        summaryStored = claims.put(runId, `summaries/${targetId}`, summarizeEnvironmentUsers(targetId, data.systemUsers));
       } else {
         const name = services.salesforce.orgName(targetId) ?? targetId;
         base.name = name;
         const snapshot = await services.salesforce.getOrgSnapshot(targetId);
         findings = runSalesforceChecks(name, snapshot, services.settings);
       }
-      await this.record(runId, [{ targetId, checkIds: 'all', findings }]);
+      // Both settle before anything else happens (a retry must not overlap a write still under way).
+      const stored = await Promise.allSettled([summaryStored, this.record(runId, [{ targetId, checkIds: 'all', findings }], previous)]);
+      for (const outcome of stored) if (outcome.status === 'rejected') throw outcome.reason;
       const done: RunTarget = { ...base, status: 'succeeded' };
       await store.setTargetStatus(runId, done);
       return done;
@@ -173,9 +181,9 @@ export class AuditPipeline {
   }
 
   /** Applies the life cycle to evaluated scopes and writes what changed (findings and the run's history). */
-  private async record(runId: string, scopes: EvaluatedScope[]): Promise<void> {
+  private async record(runId: string, scopes: EvaluatedScope[], previousFindings?: Promise<StoredFinding[]>): Promise<void> {
     const { store } = this.deps;
-    const previous = await store.listFindingsOfTargets(scopes.map((s) => s.targetId));
+    const previous = await (previousFindings ?? store.listFindingsOfTargets(scopes.map((s) => s.targetId)));
     const outcome = applyRun(previous, scopes, runId, this.now);
     await store.saveFindings(outcome.changed);
     // History of the run: what changed in it (proportional to change, like the findings).

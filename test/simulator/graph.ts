@@ -211,8 +211,16 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
   const findSku = (skuId: string) => graph().subscribedSkus.find((s) => eqi(s.skuId, skuId));
 
   /** Directory objects by id, built once per call (tenants of thousands of users). */
+  // Bumped by the writes that add or remove directory objects; a list replaced or resized from
+  // outside (a test editing the state) is noticed by identity and length.
+  let directoryVersion = 0;
+  let objectIndexCache: { key: unknown[]; index: Map<string, DirectoryObject> } | undefined;
   const objectIndex = () => {
+    // Records are indexed by id, which never changes: the index is rebuilt only when a list changes.
+    const key = [directoryVersion, graph().users, graph().users.length, graph().groups, graph().groups.length, graph().directoryRoles, graph().directoryRoles.length];
+    if (objectIndexCache && objectIndexCache.key.every((k, i) => k === key[i])) return objectIndexCache.index;
     const index = new Map<string, DirectoryObject>();
+    objectIndexCache = { key, index };
     for (const record of graph().users) index.set(record.id.toLowerCase(), { kind: 'user', record });
     for (const record of graph().groups) index.set(record.id.toLowerCase(), { kind: 'group', record });
     for (const record of graph().directoryRoles) index.set(roleId(record).toLowerCase(), { kind: 'role', record });
@@ -260,10 +268,19 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
   };
 
   // ── serialisation ──
+  // Fixture users may carry extra properties; they are known once the users are (writes only set
+  // known ones), so the list is computed again only when the user list changes.
+  let userPropertiesCache: { version: number; users: unknown; length: number; list: string[] } | undefined;
   const userProperties = () => {
+    const users = graph().users;
+    if (userPropertiesCache && userPropertiesCache.version === directoryVersion && userPropertiesCache.users === users && userPropertiesCache.length === users.length) {
+      return userPropertiesCache.list;
+    }
     const extra = new Set<string>();
-    for (const u of graph().users) for (const k of Object.keys(u)) extra.add(k);
-    return [...new Set<string>([...USER_PROPERTIES, ...extra])];
+    for (const u of users) for (const k of Object.keys(u)) extra.add(k);
+    const list = [...new Set<string>([...USER_PROPERTIES, ...extra])];
+    userPropertiesCache = { version: directoryVersion, users, length: users.length, list };
+    return list;
   };
   const userValue = (user: FixtureUser, property: string): unknown => {
     const value = (user as Json)[property];
@@ -282,7 +299,10 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
   };
   const projectUser = (user: FixtureUser, properties: string[]): Json => {
     const out: Json = {};
-    for (const p of properties) out[p] = structuredClone(userValue(user, p));
+    for (const p of properties) {
+      const value = userValue(user, p);
+      out[p] = value !== null && typeof value === 'object' ? structuredClone(value) : value;
+    }
     return out;
   };
   const groupValue = (group: FixtureGroup, property: string): unknown => {
@@ -382,11 +402,11 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
     });
   };
   /** One page of a collection, with `@odata.count` and `@odata.nextLink` as Graph writes them. */
-  const page = (call: Call, path: string, context: string, items: Json[], withCount: boolean): SimResponse => {
+  const page = <T = Json>(call: Call, path: string, context: string, items: T[], withCount: boolean, project?: (item: T) => Json): SimResponse => {
     const size = pageSize(call.query, ctx.paging);
     const token = call.query.get('$skiptoken');
     const offset = token === null ? 0 : decodeSkipToken(token);
-    const slice = items.slice(offset, offset + size);
+    const slice = project ? items.slice(offset, offset + size).map(project) : items.slice(offset, offset + size);
     const body: Json = { '@odata.context': context };
     if (withCount) body['@odata.count'] = items.length;
     if (offset + size < items.length) body['@odata.nextLink'] = nextLink(base(), path, call.query, offset + size);
@@ -415,7 +435,7 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
     const filter = readFilter(call, USER_FILTERABLE, 'User');
     let users = graph().users.filter((u) => !filter || evaluateFilter(filter, u as Json));
     users = order(call, users, (u, p) => (u as Json)[canonical(userProperties(), p) ?? p]);
-    return page(call, '/users', contextFor('users', select), users.map((u) => projectUser(u, properties)), withCount);
+    return page(call, '/users', contextFor('users', select), users, withCount, (u) => projectUser(u, properties));
   };
 
   const verifiedDomains = () => {
@@ -482,6 +502,7 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
     }
     user.userType = typeof body.userType === 'string' ? body.userType : 'Member';
     graph().users.push(user as FixtureUser);
+    directoryVersion++;
     const created = projectUser(user as FixtureUser, USER_DEFAULT);
     return ok(201, { '@odata.context': contextFor('users', undefined, true), ...created }, { Location: `${base()}/users/${user.id as string}/Microsoft.DirectoryServices.User` });
   };
@@ -539,6 +560,7 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
     }
     for (const r of state.directoryRoles) r.members = r.members.filter((m) => !eqi(m, user.id));
     state.users.splice(state.users.indexOf(user), 1);
+    directoryVersion++;
     return ok(204);
   };
 
@@ -605,6 +627,21 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
     const select = parseSelect(call.query);
     const withCount = countRequested(call);
     const filter = readFilter(call, null, 'DirectoryObject');
+    const shapeOf = (full: Json): Json => {
+      if (!select) return full;
+      const out: Json = { '@odata.type': full['@odata.type'] };
+      for (const s of select) {
+        const key = Object.keys(full).find((k) => k.toLowerCase() === s.toLowerCase());
+        if (key) out[key] = full[key];
+      }
+      return out;
+    };
+    if (!filter && call.query.get('$orderby') === null) {
+      // Nothing reads the other pages' items: only this page's are projected.
+      const typed = objects.filter((o) => !kind || o.kind === kind);
+      const pageContext = kind ? contextFor(kind === 'role' ? 'directoryRoles' : `${kind}s`, select) : contextFor('directoryObjects', select);
+      return page(call, path, pageContext, typed, withCount, (o) => shapeOf(projectObject(o, undefined)));
+    }
     const items = objects
       .filter((o) => !kind || o.kind === kind)
       .map((o) => projectObject(o, undefined))

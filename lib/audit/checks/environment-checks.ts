@@ -10,13 +10,24 @@ export interface EnvironmentCheckSettings {
   nonInteractiveWarnAt: number;
 }
 
+/** A group's direct user members and owners as sets: one environment asks about each of its thousands of rows. */
+interface GroupIndex {
+  users: Set<string>;
+  owners: Set<string>;
+}
+
+function indexGroup(group: SecurityGroup): GroupIndex {
+  return { users: new Set(group.members.filter((m) => m.kind === 'user').map((m) => m.id)), owners: new Set(group.ownerIds) };
+}
+
 /** The security group standing of a user, from the group's direct members and owners (E4, D4.3). */
-export function groupStanding(group: SecurityGroup | undefined, groupId: string, userId: string): GroupStanding {
+export function groupStanding(group: SecurityGroup | undefined, groupId: string, userId: string, index?: GroupIndex): GroupStanding {
+  const sets = index ?? (group ? indexGroup(group) : undefined);
   return {
     groupId,
     groupName: group?.displayName ?? null,
-    directMember: group?.members.some((m) => m.kind === 'user' && m.id === userId) ?? false,
-    owner: group?.ownerIds.includes(userId) ?? false,
+    directMember: sets?.users.has(userId) ?? false,
+    owner: sets?.owners.has(userId) ?? false,
     nestedVia: [],
   };
 }
@@ -30,6 +41,7 @@ export function runEnvironmentChecks(directory: DirectorySnapshot, data: Environ
   const envName = environment.displayName;
   const findings: Finding[] = [];
   const group = environment.securityGroupId ? directory.groups.get(environment.securityGroupId) : undefined;
+  const groupIndex = group ? indexGroup(group) : undefined;
 
   // dataverse.non-interactive-cap (T3): application users do not count.
   const nonInteractive = systemUsers.filter((row) => isNonInteractiveUser(row) && !row.isDisabled);
@@ -118,7 +130,7 @@ export function runEnvironmentChecks(directory: DirectorySnapshot, data: Environ
         environment,
         catalog: directory.catalog,
         adminRoles: roles,
-        group: environment.securityGroupId ? groupStanding(group, environment.securityGroupId, row.entraObjectId) : null,
+        group: environment.securityGroupId ? groupStanding(group, environment.securityGroupId, row.entraObjectId, groupIndex) : null,
         row,
       });
       if (failsD4(eligibility)) {

@@ -1,6 +1,9 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { ServiceError } from '../http/service-error.js';
 
+/** Claims `list` downloads at once. */
+const LIST_DOWNLOADS_IN_FLIGHT = 8;
+
 /**
  * Claim-check storage for the audit fan-out: queue messages carry ids, the data (the directory
  * snapshot, each environment's summary) lives here as JSON blobs under the run id.
@@ -48,11 +51,19 @@ export class ClaimStore {
 
   async list<T>(runId: string, prefix: string): Promise<T[]> {
     await this.ensure();
-    const values: T[] = [];
-    for await (const blob of this.container.listBlobsFlat({ prefix: `${runId}/${prefix}` })) {
-      const buffer = await this.container.getBlockBlobClient(blob.name).downloadToBuffer();
-      values.push(JSON.parse(buffer.toString('utf8')) as T);
-    }
+    const names: string[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix: `${runId}/${prefix}` })) names.push(blob.name);
+    // One download per claim (an audit has one per environment): a few at a time, in listing order.
+    const values: T[] = new Array(names.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < names.length) {
+        const i = next++;
+        const buffer = await this.container.getBlockBlobClient(names[i]!).downloadToBuffer();
+        values[i] = JSON.parse(buffer.toString('utf8')) as T;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LIST_DOWNLOADS_IN_FLIGHT, names.length) }, worker));
     return values;
   }
 }
