@@ -1,7 +1,37 @@
 import { QueueClient } from '@azure/storage-queue';
 import pLimit from 'p-limit';
-import { ServiceError } from '../gateways/http/service-error.js';
+import type { RunTarget } from '../domain/finding.js';
+import { toStorageError } from '../gateways/storage/errors.js';
 import type { AuditPipeline, AuditTargetMessage } from './pipeline.js';
+
+/**
+ * Audits the targets in this process with bounded concurrency; each gets `attempts` tries, as a
+ * queue message gets its dequeue count (the gateways already retried throttling within a try).
+ */
+export async function auditTargetsHere(
+  pipeline: AuditPipeline,
+  messages: readonly AuditTargetMessage[],
+  options: { concurrency: number; attempts?: number; onTargetDone?: (target: RunTarget, done: number, total: number) => void },
+): Promise<void> {
+  const attempts = options.attempts ?? 3;
+  const limit = pLimit(options.concurrency);
+  let done = 0;
+  await Promise.all(
+    messages.map((message) =>
+      limit(async () => {
+        for (let attempt = 1; attempt <= attempts; attempt++) {
+          try {
+            const target = await pipeline.auditTarget(message, { finalAttempt: attempt === attempts, attempt });
+            options.onTargetDone?.(target, ++done, messages.length);
+            return;
+          } catch {
+            // the next attempt follows, as a redelivered queue message would
+          }
+        }
+      }),
+    ),
+  );
+}
 
 /** Hands the targets of a started run to whoever audits them. */
 export interface AuditDispatcher {
@@ -28,7 +58,7 @@ export class QueueDispatcher implements AuditDispatcher {
       await queue.createIfNotExists();
       await queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
     } catch (cause) {
-      throw new ServiceError({ service: 'storage', operation: `sendMessage ${name}`, status: (cause as { statusCode?: number }).statusCode, cause });
+      throw toStorageError(`sendMessage ${name}`, cause);
     }
   }
 
@@ -51,23 +81,8 @@ export class InProcessDispatcher implements AuditDispatcher {
   constructor(private readonly options: { concurrency: number; attempts?: number }) {}
 
   async dispatch(pipeline: AuditPipeline, runId: string, messages: AuditTargetMessage[]): Promise<void> {
-    const attempts = this.options.attempts ?? 3;
-    const limit = pLimit(this.options.concurrency);
     const work = (async () => {
-      await Promise.all(
-        messages.map((message) =>
-          limit(async () => {
-            for (let attempt = 1; attempt <= attempts; attempt++) {
-              try {
-                await pipeline.auditTarget(message, { finalAttempt: attempt === attempts, attempt });
-                return;
-              } catch {
-                // the next attempt follows, as a redelivered queue message would
-              }
-            }
-          }),
-        ),
-      );
+      await auditTargetsHere(pipeline, messages, this.options);
       await pipeline.finalize(runId);
     })().catch((error: unknown) => console.error(`[steward] audit run ${runId} failed: ${(error as Error)?.message}`));
     this.running.add(work);

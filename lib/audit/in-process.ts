@@ -1,5 +1,5 @@
-import pLimit from 'p-limit';
 import type { AuditRun, RunTarget } from '../domain/finding.js';
+import { auditTargetsHere } from './dispatch.js';
 import type { AuditPipeline, AuditRunReport } from './pipeline.js';
 
 export interface InProcessOptions {
@@ -13,25 +13,7 @@ export interface InProcessOptions {
 
 /** The fan-out of the Functions app, run in this process with bounded concurrency (CLI, tests, bench). */
 export async function runAuditInProcess(pipeline: AuditPipeline, options: InProcessOptions): Promise<AuditRunReport> {
-  const attempts = options.attempts ?? 3;
   const { run, messages } = await pipeline.startRun(options.trigger);
-  const limit = pLimit(options.concurrency);
-  let done = 0;
-  await Promise.all(
-    messages.map((message) =>
-      limit(async () => {
-        for (let attempt = 1; attempt <= attempts; attempt++) {
-          try {
-            const target = await pipeline.auditTarget(message, { finalAttempt: attempt === attempts, attempt });
-            options.onTargetDone?.(target, ++done, messages.length);
-            return;
-          } catch {
-            // Another attempt follows: the gateway already retried throttling; this covers a target
-            // that failed outright, as the queue would redeliver the message.
-          }
-        }
-      }),
-    ),
-  );
+  await auditTargetsHere(pipeline, messages, options);
   return pipeline.finalize(run.runId);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { ServiceError } from '../gateways/http/service-error.js';
+import { statusOf, toStorageError } from '../gateways/storage/errors.js';
 import type { Tables } from '../gateways/storage/tables.js';
 import type { ApiResponse } from './api.js';
 
@@ -86,14 +86,7 @@ export function withoutSecrets(body: unknown, secretFields: readonly string[]): 
   return { body: copy, withheld };
 }
 
-const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
-
-function storageError(operation: string, cause: unknown): ServiceError {
-  return new ServiceError(
-    { service: 'storage', operation: `${operation} ${IDEMPOTENCY_TABLE}`, status: statusOf(cause), cause },
-    String((cause as Error)?.message ?? cause).split('\n')[0],
-  );
-}
+const storageError = (operation: string, cause: unknown) => toStorageError(`${operation} ${IDEMPOTENCY_TABLE}`, cause);
 
 export class IdempotencyStore {
   constructor(

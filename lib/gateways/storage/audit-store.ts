@@ -12,6 +12,7 @@ import { ServiceError } from '../http/service-error.js';
 import type { Tables } from './tables.js';
 import { INVALID_KEY_CODE, invertedTimeKey, keySafe, runFindingRowKey, subjectRowKey } from './keys.js';
 
+import { statusOf, toStorageError } from './errors.js';
 export { keySafe, hashKey, subjectRowKey, runFindingRowKey, isKeySafe, keyProblem } from './keys.js';
 
 /**
@@ -862,42 +863,6 @@ function errorText(error: unknown): string {
   }
 }
 
-function statusOf(cause: unknown): number | undefined {
-  if (cause instanceof ServiceError) return cause.status;
-  const status = (cause as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function toStorageError(operation: string, cause: unknown, target?: string): ServiceError {
-  if (cause instanceof ServiceError) {
-    if (cause.service === 'storage' && cause.operation === operation) return cause;
-    return new ServiceError(
-      { service: 'storage', operation, target: cause.target ?? target, status: cause.status, code: cause.code, retryAfterSeconds: cause.retryAfterSeconds, cause },
-      cause.message,
-    );
-  }
-  const error = cause as { statusCode?: unknown; code?: unknown; message?: unknown; details?: { odataError?: { code?: unknown } } } | null;
-  const status = typeof error?.statusCode === 'number' ? error.statusCode : undefined;
-  const odataCode = error?.details?.odataError?.code;
-  const code = typeof error?.code === 'string' && error.code ? error.code : typeof odataCode === 'string' && odataCode ? odataCode : undefined;
-  return new ServiceError({ service: 'storage', operation, target, status, code, cause }, serviceMessage(error?.message, cause));
-}
-
-/** The service's own message, first line: Table errors often come as `{"odata.error":{…}}` text. */
-function serviceMessage(message: unknown, cause: unknown): string {
-  if (typeof message !== 'string') return String(cause);
-  let text = message;
-  if (text.trimStart().startsWith('{')) {
-    try {
-      const parsed = JSON.parse(text) as { 'odata.error'?: { message?: { value?: unknown } } };
-      const value = parsed['odata.error']?.message?.value;
-      if (typeof value === 'string') text = value;
-    } catch {
-      // not JSON after all: keep the text
-    }
-  }
-  return (text.split('\n')[0] ?? '').slice(0, 500);
-}
 
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

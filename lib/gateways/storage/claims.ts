@@ -1,5 +1,5 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { ServiceError } from '../http/service-error.js';
+import { statusOf, toStorageError } from './errors.js';
 
 /** Claims `list` downloads at once. */
 const LIST_DOWNLOADS_IN_FLIGHT = 8;
@@ -13,15 +13,13 @@ export class ClaimStore {
   private ready: Promise<unknown> | undefined;
 
   constructor(connectionString: string, containerName = 'audit-claims') {
-    const insecure = /Endpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(connectionString);
-    void insecure; // the blob SDK allows http endpoints given in the connection string
     this.container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
   }
 
   private async ensure(): Promise<void> {
     this.ready ??= this.container.createIfNotExists().catch((cause: unknown) => {
       this.ready = undefined;
-      throw new ServiceError({ service: 'storage', operation: 'createContainer audit-claims', status: (cause as { statusCode?: number }).statusCode, cause });
+      throw toStorageError('createContainer audit-claims', cause);
     });
     await this.ready;
   }
@@ -34,7 +32,7 @@ export class ClaimStore {
         blobHTTPHeaders: { blobContentType: 'application/json' },
       });
     } catch (cause) {
-      throw new ServiceError({ service: 'storage', operation: `putClaim ${name}`, target: runId, status: (cause as { statusCode?: number }).statusCode, cause });
+      throw toStorageError(`putClaim ${name}`, cause, runId);
     }
   }
 
@@ -44,8 +42,8 @@ export class ClaimStore {
       const buffer = await this.container.getBlockBlobClient(`${runId}/${name}.json`).downloadToBuffer();
       return JSON.parse(buffer.toString('utf8')) as T;
     } catch (cause) {
-      if ((cause as { statusCode?: number }).statusCode === 404) return null;
-      throw new ServiceError({ service: 'storage', operation: `getClaim ${name}`, target: runId, status: (cause as { statusCode?: number }).statusCode, cause });
+      if (statusOf(cause) === 404) return null;
+      throw toStorageError(`getClaim ${name}`, cause, runId);
     }
   }
 

@@ -1,5 +1,5 @@
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
-import { ServiceError } from '../http/service-error.js';
+import { statusOf, toStorageError } from './errors.js';
 
 /**
  * Table clients from one connection string. Azurite (development, tests) speaks plain http on
@@ -32,10 +32,9 @@ export class Tables {
     let creating = this.created.get(name);
     if (!creating) {
       creating = client.createTable().catch((cause: unknown) => {
-        const status = (cause as { statusCode?: number }).statusCode;
-        if (status === 409) return; // already there
+        if (statusOf(cause) === 409) return; // already there
         this.created.delete(name);
-        throw new ServiceError({ service: 'storage', operation: `createTable ${name}`, status, cause }, String((cause as Error).message).split('\n')[0]);
+        throw toStorageError(`createTable ${name}`, cause);
       });
       this.created.set(name, creating);
     }
