@@ -230,9 +230,10 @@ async function main() {
     let findingWrites = 0;
     const store = new Proxy(baseStore, {
       get(target, property) {
-        if (property === 'saveFindings') {
-          return async (changed: Parameters<AuditStore['saveFindings']>[0]) => {
-            const written = await target.saveFindings(changed);
+        // Finding entities written: whole findings, and the alert keys merged into them at finalize.
+        if (property === 'saveFindings' || property === 'saveAlertStates') {
+          return async (changed: never[]) => {
+            const written = await (target[property] as (c: never[]) => Promise<number>).call(target, changed);
             findingWrites += written;
             return written;
           };

@@ -35,6 +35,8 @@ export async function auditTargetsHere(
 
 /** Hands the targets of a started run to whoever audits them. */
 export interface AuditDispatcher {
+  /** Whether the whole run happens in this process (see `StartRunOptions.inProcess`). */
+  readonly inProcess: boolean;
   dispatch(pipeline: AuditPipeline, runId: string, messages: AuditTargetMessage[]): Promise<void>;
 }
 
@@ -46,6 +48,8 @@ export const AUDIT_FINALIZE_QUEUE = 'audit-finalize';
  * Functions' queue trigger expects base64 message text by default.
  */
 export class QueueDispatcher implements AuditDispatcher {
+  readonly inProcess = false;
+
   constructor(private readonly connectionString: string) {}
 
   queue(name: string): QueueClient {
@@ -76,6 +80,7 @@ export class QueueDispatcher implements AuditDispatcher {
  * concurrency; a target gets `attempts` tries like a queue message's dequeue count.
  */
 export class InProcessDispatcher implements AuditDispatcher {
+  readonly inProcess = true;
   private running = new Set<Promise<unknown>>();
 
   constructor(private readonly options: { concurrency: number; attempts?: number }) {}

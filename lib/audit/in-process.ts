@@ -13,7 +13,7 @@ export interface InProcessOptions {
 
 /** The fan-out of the Functions app, run in this process with bounded concurrency (CLI, tests, bench). */
 export async function runAuditInProcess(pipeline: AuditPipeline, options: InProcessOptions): Promise<AuditRunReport> {
-  const { run, messages } = await pipeline.startRun(options.trigger);
+  const { run, messages } = await pipeline.startRun(options.trigger, { inProcess: true });
   await auditTargetsHere(pipeline, messages, options);
   return pipeline.finalize(run.runId);
 }

@@ -112,10 +112,13 @@ export function applyRun(previous: readonly StoredFinding[], scopes: readonly Ev
 /** The state an alert was last sent for: a finding alerts once per opening and once per rise. */
 export const alertKey = (f: Pick<StoredFinding, 'openedRunId' | 'severity'>) => `${f.openedRunId}|${f.severity}`;
 
+/** A finding with the alert key it moves to. */
+export type AlertedFinding = StoredFinding & { alertedState: string };
+
 export interface AlertDecision {
-  alert: StoredFinding[];
+  alert: AlertedFinding[];
   /** Findings whose alert key moves without an alert (severity went down, or below the minimum). */
-  silentlyAcknowledged: StoredFinding[];
+  silentlyAcknowledged: AlertedFinding[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditRun, Finding, RunStatus, RunTarget, StoredFinding, TargetKind } from '../domain/finding.js';
+import { findingKey, type AuditRun, type Finding, type RunStatus, type RunTarget, type StoredFinding, type TargetKind } from '../domain/finding.js';
 import type { Environment } from '../domain/model.js';
 import type { AlertSender } from '../gateways/alerts/logic-app.js';
 import type { ClaimStore } from '../gateways/storage/claims.js';
@@ -62,11 +62,29 @@ function describe(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 500);
 }
 
+export interface StartRunOptions {
+  /**
+   * Every step of the run happens in this process and this pipeline (the CLI, `steward serve`,
+   * tests): the data the steps share stays in memory and no claim-check is written. Without it
+   * (Azure Functions) each step may run in another worker, so the directory, the environment list
+   * and each environment's summary go to claim-check blobs, and finalize reads findings back.
+   */
+  inProcess?: boolean;
+}
+
+/** What an in-process run's steps hand each other in memory instead of through storage. */
+interface InProcessRun {
+  summaries: Map<string, EnvironmentUserSummary>;
+  /** Per target recorded here: its stored findings after this run's life cycle. */
+  findings: Map<string, StoredFinding[]>;
+}
+
 export class AuditPipeline {
-  // Claim-check reads are cached per run in this process: in-process the data never leaves
-  // memory; on Azure each worker reads a claim once per run, however many targets it audits.
+  // Claim-check reads are cached per run in this process: on Azure each worker reads a claim once
+  // per run, however many targets it audits.
   private directoryCache = new Map<string, DirectorySnapshot>();
   private environmentsCache = new Map<string, Promise<Environment[]>>();
+  private inProcessRuns = new Map<string, InProcessRun>();
 
   constructor(private readonly deps: PipelineDependencies) {}
 
@@ -95,7 +113,7 @@ export class AuditPipeline {
   }
 
   /** Step 1: the run record, its targets, the directory snapshot; returns one message per target to audit. */
-  async startRun(trigger: AuditRun['trigger']): Promise<{ run: AuditRun; messages: AuditTargetMessage[] }> {
+  async startRun(trigger: AuditRun['trigger'], options: StartRunOptions = {}): Promise<{ run: AuditRun; messages: AuditTargetMessage[] }> {
     const { services, store, claims } = this.deps;
     const startedAt = this.now;
     const runId = newRunId(startedAt);
@@ -111,7 +129,8 @@ export class AuditPipeline {
       const directory = await collectDirectory(services, environments);
       this.directoryCache.set(runId, directory);
       this.environmentsCache.set(runId, Promise.resolve(environments));
-      await Promise.all([claims.put(runId, 'directory', directoryToJson(directory)), claims.put(runId, 'environments', environments)]);
+      if (options.inProcess) this.inProcessRuns.set(runId, { summaries: new Map(), findings: new Map() });
+      else await Promise.all([claims.put(runId, 'directory', directoryToJson(directory)), claims.put(runId, 'environments', environments)]);
     } catch (error) {
       tenantError = describe(error);
     }
@@ -128,7 +147,7 @@ export class AuditPipeline {
       targets.push({ id: orgId, kind: 'salesforce-org', status: 'pending', name: services.salesforce.orgName(orgId) ?? orgId });
       messages.push({ runId, targetId: orgId, kind: 'salesforce-org' });
     }
-    await Promise.all(targets.map((t) => store.setTargetStatus(runId, t)));
+    await store.setTargetStatuses(runId, targets);
     run.targets = targets;
     await store.updateRun(run);
     return { run, messages };
@@ -158,8 +177,11 @@ export class AuditPipeline {
         if (!directory) throw new Error('the directory snapshot of the run is missing (the tenant target failed)');
         const data = await collectEnvironment(services, environment);
         findings = runEnvironmentChecks(directory, data, services.settings);
+        const summary = summarizeEnvironmentUsers(targetId, data.systemUsers);
+        const inProcess = this.inProcessRuns.get(runId);
+        if (inProcess) inProcess.summaries.set(targetId, summary);
         // Stored alongside the findings (awaited with them below, before the target is marked done).
-        summaryStored = claims.put(runId, `summaries/${targetId}`, summarizeEnvironmentUsers(targetId, data.systemUsers));
+        else summaryStored = claims.put(runId, `summaries/${targetId}`, summary);
       } else {
         const name = services.salesforce.orgName(targetId) ?? targetId;
         base.name = name;
@@ -185,7 +207,6 @@ export class AuditPipeline {
     const { store } = this.deps;
     const previous = await (previousFindings ?? store.listFindingsOfTargets(scopes.map((s) => s.targetId)));
     const outcome = applyRun(previous, scopes, runId, this.now);
-    await store.saveFindings(outcome.changed);
     // History of the run: what changed in it (proportional to change, like the findings).
     const entries: RunFindingEntry[] = outcome.changed.map((f) => ({
       checkId: f.checkId,
@@ -194,7 +215,16 @@ export class AuditPipeline {
       severity: f.severity,
       state: f.status === 'resolved' ? 'resolved' : f.openedRunId === runId ? (f.reopenCount > 0 ? 'reopened' : 'new') : 'open',
     }));
-    await store.saveRunFindings(runId, entries);
+    // Independent writes (a retry writes both again: the history keeps the union, findings are upserts).
+    const written = await Promise.allSettled([store.saveFindings(outcome.changed), store.saveRunFindings(runId, entries)]);
+    for (const result of written) if (result.status === 'rejected') throw result.reason;
+    const inProcess = this.inProcessRuns.get(runId);
+    if (inProcess) {
+      // What the store now holds for these targets: the previous findings with the changed ones written over them.
+      const after = new Map<string, Map<string, StoredFinding>>(scopes.map((scope) => [scope.targetId, new Map()]));
+      for (const f of [...previous, ...outcome.changed]) after.get(f.targetId)?.set(findingKey(f), f);
+      for (const [targetId, findings] of after) inProcess.findings.set(targetId, [...findings.values()]);
+    }
   }
 
   /** True when no target of the run is still pending (the last worker then finalizes). */
@@ -208,6 +238,7 @@ export class AuditPipeline {
     const { services, store, claims } = this.deps;
     const run = await store.getRun(runId);
     if (!run) throw new Error(`no audit run ${runId}`);
+    const inProcess = this.inProcessRuns.get(runId);
     const targets = await store.listTargets(runId);
     const tenant = targets.find((t) => t.id === TENANT_TARGET);
     const scopes: EvaluatedScope[] = [];
@@ -219,7 +250,7 @@ export class AuditPipeline {
       const checkIds = new Set([...DIRECTORY_CHECKS, TARGET_FAILED_CHECK]);
       if (environmentsOk) {
         // A cross-environment check never resolves anything in a run where an environment failed.
-        const summaries = await claims.list<EnvironmentUserSummary>(runId, 'summaries/');
+        const summaries = inProcess ? [...inProcess.summaries.values()] : await claims.list<EnvironmentUserSummary>(runId, 'summaries/');
         findings.push(...runCrossEnvironmentChecks(directory, summaries));
         for (const id of CROSS_ENVIRONMENT_CHECKS) checkIds.add(id);
       }
@@ -262,7 +293,10 @@ export class AuditPipeline {
     const audited = finalTargets.filter((t) => t.status !== 'skipped').length;
     const status: RunStatus = failed === 0 ? 'succeeded' : failed >= audited ? 'failed' : 'partial';
 
-    const all = await store.listFindingsOfTargets(finalTargets.map((t) => t.id));
+    // In-process, the findings of the targets recorded here are already known; the rest (skipped targets) are read.
+    const unknown = finalTargets.filter((t) => !inProcess?.findings.has(t.id)).map((t) => t.id);
+    const read = unknown.length > 0 ? await store.listFindingsOfTargets(unknown) : [];
+    const all = finalTargets.flatMap((t) => inProcess?.findings.get(t.id) ?? read.filter((f) => f.targetId === t.id));
     const open = all.filter((f) => f.status === 'open');
     const resolved = all.filter((f) => f.status === 'resolved' && f.lastRunId === runId);
     const now = this.now;
@@ -287,7 +321,7 @@ export class AuditPipeline {
       // nothing (the outbox is keyed by run) and loses nothing.
       await store.enqueueAlert(runId, alertDocument);
     }
-    await store.saveFindings([...decision.alert, ...decision.silentlyAcknowledged]);
+    await store.saveAlertStates([...decision.alert, ...decision.silentlyAcknowledged]);
     await this.deliverPendingAlerts();
 
     const byId = new Map([...decision.alert, ...decision.silentlyAcknowledged].map((f) => [`${f.checkId}|${f.targetId}|${f.subjectId}`, f]));
@@ -307,6 +341,7 @@ export class AuditPipeline {
     await store.updateRun(finished);
     this.directoryCache.delete(runId);
     this.environmentsCache.delete(runId);
+    this.inProcessRuns.delete(runId);
     return {
       run: finished,
       findings: open.map((f) => {

@@ -29,6 +29,7 @@ beforeAll(async () => {
   expect(t.services.auditDispatcher).toBeInstanceOf(InProcessDispatcher);
   dispatcher = t.services.auditDispatcher as InProcessDispatcher;
   const holding: AuditDispatcher = {
+    inProcess: true,
     dispatch: async (...args) => {
       if (held) held.push(args);
       else await dispatcher.dispatch(...args);

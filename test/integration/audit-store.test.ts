@@ -87,6 +87,24 @@ const byKey = (a: StoredFinding, b: StoredFinding) =>
   `${a.targetId}|${a.checkId}|${a.subjectId}`.localeCompare(`${b.targetId}|${b.checkId}|${b.subjectId}`);
 
 describe('findings', () => {
+  it('merges only the alert key into findings, leaving the rest as stored', async () => {
+    const targetId = randomUUID();
+    const list = Array.from({ length: 120 }, (_, i) => finding({ targetId, subjectId: `user${i}@contoso.com`, details: { note: 'x'.repeat(2000) } }));
+    await store.saveFindings(list);
+    sent.length = 0;
+    const alerted = list.map((f) => ({ ...f, alertedState: `${f.openedRunId}|${f.severity}` }));
+    expect(await store.saveAlertStates(alerted)).toBe(120);
+    const operations = batches().map((r) => operationsIn(r.body));
+    expect(operations.map((o) => o.length).sort()).toEqual([100, 20]);
+    expect(operations.flat().every((o) => o.startsWith('MERGE ') || o.startsWith('PATCH '))).toBe(true);
+    expect(batches().some((r) => r.body.includes('x'.repeat(2000)))).toBe(false);
+    expect((await store.listFindings({ targetId })).sort(byKey)).toEqual([...alerted].sort(byKey));
+
+    expect(await store.saveAlertStates([])).toBe(0);
+    const missing = await store.saveAlertStates([{ checkId: 'x', targetId, subjectId: 'nobody', alertedState: 'r|info' }]).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ service: 'storage', operation: 'saveAlertStates', status: 404 });
+  });
+
   it('round-trips life-cycle fields and filters by target, check, severity and status', async () => {
     const t1 = randomUUID();
     const t2 = randomUUID();
@@ -352,21 +370,48 @@ describe('runs', () => {
     expect(await store.listTargets(`run-${randomUUID()}`)).toEqual([]);
   });
 
-  it('keeps the findings of each run for reports', async () => {
+  it('writes the statuses of many targets in one transaction per 100', async () => {
     const runId = `run-${randomUUID()}`;
+    const targets: RunTarget[] = Array.from({ length: 130 }, (_, i) => ({ id: randomUUID(), kind: 'environment', status: i % 2 ? 'pending' : 'skipped', name: `Env ${i}` }));
+    sent.length = 0;
+    await store.setTargetStatuses(runId, targets);
+    expect(sent.map((r) => (r.url.includes('$batch') ? operationsIn(r.body).length : r.method)).sort()).toEqual([100, 30]);
+    const byId = (a: RunTarget, b: RunTarget) => a.id.localeCompare(b.id);
+    expect((await store.listTargets(runId)).sort(byId)).toEqual([...targets].sort(byId));
+  });
+
+  it("keeps the findings of each run for reports: one entity per target's changes, a retry adding to them", async () => {
+    const runId = `run-${randomUUID()}`;
+    const targets = ['tenant', randomUUID(), '00D000000000001AAA'];
     const entries = Array.from({ length: 230 }, (_, i) => ({
       checkId: i % 2 ? 'dataverse.profile-drift' : 'entra.disabled-user-licensed',
-      targetId: i % 2 ? randomUUID() : 'tenant',
+      targetId: targets[i % 3]!,
       subjectId: `guest${i}_fabrikam.com#EXT#@contoso.onmicrosoft.com`,
       severity: (i % 2 ? 'info' : 'warning') as 'info' | 'warning',
       state: (['new', 'open', 'reopened', 'resolved'] as const)[i % 4]!,
     }));
     sent.length = 0;
     expect(await store.saveRunFindings(runId, entries)).toBe(230);
-    expect(batches().map((r) => operationsIn(r.body).length).sort((x, y) => x - y)).toEqual([30, 100, 100]);
+    // Three targets: three entities, in one transaction.
+    expect(batches().map((r) => operationsIn(r.body).length)).toEqual([3]);
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-    const sorted = [...entries].sort((a, b) => cmp(a.checkId, b.checkId) || cmp(a.targetId, b.targetId) || cmp(a.subjectId, b.subjectId));
-    expect(await store.listRunFindings(runId)).toEqual(sorted);
+    const order = (list: typeof entries) => [...list].sort((a, b) => cmp(a.checkId, b.checkId) || cmp(a.targetId, b.targetId) || cmp(a.subjectId, b.subjectId));
+    expect(await store.listRunFindings(runId)).toEqual(order(entries));
+
+    // A retried target writes again (fewer entries, one changed): the union, the later write winning.
+    clock = new Date(clock.getTime() + 1000);
+    const retry = [{ ...entries[0]!, state: 'resolved' as const }];
+    expect(await store.saveRunFindings(runId, retry)).toBe(1);
+    expect(await store.listRunFindings(runId)).toEqual(order([retry[0]!, ...entries.slice(1)]));
+
+    // A target with a very large history spreads over several entities and reads back whole.
+    const large = Array.from({ length: 6000 }, (_, i) => ({ ...entries[1]!, targetId: targets[1]!, subjectId: `${randomUUID()}-${'x'.repeat(60)}-${i}` }));
+    const otherRun = `run-${randomUUID()}`;
+    sent.length = 0;
+    expect(await store.saveRunFindings(otherRun, large)).toBe(6000);
+    expect(batches().flatMap((r) => operationsIn(r.body)).length).toBeGreaterThan(1);
+    expect(await store.listRunFindings(otherRun)).toEqual(order(large));
+
     expect(await store.listRunFindings(`run-${randomUUID()}`)).toEqual([]);
     sent.length = 0;
     expect(await store.saveRunFindings(runId, [])).toBe(0);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type {
   AuditRun,
@@ -10,10 +11,10 @@ import type {
 } from '../../domain/finding.js';
 import { ServiceError } from '../http/service-error.js';
 import type { Tables } from './tables.js';
-import { INVALID_KEY_CODE, invertedTimeKey, keySafe, runFindingRowKey, subjectRowKey } from './keys.js';
+import { INVALID_KEY_CODE, invertedTimeKey, keySafe, subjectRowKey } from './keys.js';
 
 import { statusOf, toStorageError } from './errors.js';
-export { keySafe, hashKey, subjectRowKey, runFindingRowKey, isKeySafe, keyProblem } from './keys.js';
+export { keySafe, hashKey, subjectRowKey, isKeySafe, keyProblem } from './keys.js';
 
 /**
  * The audit's memory in Azure Table Storage (SPEC §2): findings with their life cycle, runs and
@@ -26,7 +27,9 @@ export { keySafe, hashKey, subjectRowKey, runFindingRowKey, isKeySafe, keyProble
  *                  startedAt>_<runId>` (the newest run is the first row) and RK = `id_<runId>`.
  * - `runtargets`   PK = runId, RK = target id: one entity per target, so parallel workers never
  *                  overwrite each other.
- * - `runfindings`  PK = runId, RK = hash(checkId|targetId|subjectId).
+ * - `runfindings`  PK = runId, RK = `<targetId>_<write id>_<chunk>`: each target's changes of the
+ *                  run as one JSON list (chunked past ~360,000 characters), so the history costs a
+ *                  write per target, not one per finding, and a run's report is one partition scan.
  * - `suppressions` PK = targetId, RK = hash(checkId|subjectId) (`*` = the whole check).
  * - `alertoutbox`  PK = `alerts`, RK = runId (state of delivery); PK = `payload_<runId>`,
  *                  RK = `<generation>_<index>` (the payload JSON in chunks).
@@ -40,6 +43,8 @@ export interface AuditStore {
   getFinding(checkId: string, targetId: string, subjectId: string): Promise<StoredFinding | null>;
   /** Writes exactly the findings given (upsert, replace), in transactions of ≤ 100 per partition; returns how many. */
   saveFindings(changed: readonly StoredFinding[]): Promise<number>;
+  /** Sets only the alert key of existing findings (a merge, in transactions of ≤ 100 per partition); returns how many. */
+  saveAlertStates(findings: readonly AlertState[]): Promise<number>;
 
   // Runs
   /** Fails with status 409 when the run id exists. */
@@ -50,6 +55,8 @@ export interface AuditStore {
   /** Replaces the run; fails with status 404 when it does not exist. `startedAt` cannot change. */
   updateRun(run: AuditRun): Promise<void>;
   setTargetStatus(runId: string, target: RunTarget): Promise<void>;
+  /** The status of several targets at once (one transaction per 100). */
+  setTargetStatuses(runId: string, targets: readonly RunTarget[]): Promise<void>;
   listTargets(runId: string): Promise<RunTarget[]>;
 
   // Per-run history
@@ -91,6 +98,8 @@ export interface FindingFilter {
   status?: StoredFinding['status'];
   state?: FindingState;
 }
+
+export type AlertState = Pick<StoredFinding, 'checkId' | 'targetId' | 'subjectId'> & { alertedState: string };
 
 export interface RunFindingEntry {
   checkId: string;
@@ -202,6 +211,18 @@ export class TableAuditStore implements AuditStore {
     });
   }
 
+  saveAlertStates(findings: readonly AlertState[]): Promise<number> {
+    return this.op('saveAlertStates', async () => {
+      // A merge of one property: the finding's other properties (its details above all) are not sent again.
+      const actions = findings.map<TransactionAction>((f) => [
+        'update',
+        { partitionKey: keySafe(f.targetId, 'saveAlertStates'), rowKey: subjectRowKey(f.checkId, f.subjectId), alertedState: f.alertedState },
+        'Merge',
+      ]);
+      return this.submitAll(AUDIT_TABLES.findings, actions);
+    });
+  }
+
   // ---------------------------------------------------------------- runs
 
   createRun(run: AuditRun): Promise<void> {
@@ -263,22 +284,36 @@ export class TableAuditStore implements AuditStore {
     return this.op(
       'setTargetStatus',
       async () => {
-        const entity: Entity = {
-          partitionKey: keySafe(runId, 'setTargetStatus'),
-          rowKey: keySafe(target.id, 'setTargetStatus'),
-          id: target.id,
-          kind: target.kind,
-          status: target.status,
-          updatedAt: this.now().toISOString(),
-        };
-        if (target.name !== undefined) entity.name = clip(target.name);
-        if (target.error !== undefined) entity.error = clip(target.error);
-        if (target.attempts !== undefined) entity.attempts = target.attempts;
         const client = await this.tables.table(AUDIT_TABLES.runTargets);
-        await client.upsertEntity(entity, 'Replace');
+        await client.upsertEntity(this.targetEntity(runId, target, 'setTargetStatus'), 'Replace');
       },
       target.id,
     );
+  }
+
+  setTargetStatuses(runId: string, targets: readonly RunTarget[]): Promise<void> {
+    return this.op(
+      'setTargetStatuses',
+      async () => {
+        await this.upsertAll(AUDIT_TABLES.runTargets, targets.map((t) => this.targetEntity(runId, t, 'setTargetStatuses')));
+      },
+      runId,
+    );
+  }
+
+  private targetEntity(runId: string, target: RunTarget, operation: string): Entity {
+    const entity: Entity = {
+      partitionKey: keySafe(runId, operation),
+      rowKey: keySafe(target.id, operation),
+      id: target.id,
+      kind: target.kind,
+      status: target.status,
+      updatedAt: this.now().toISOString(),
+    };
+    if (target.name !== undefined) entity.name = clip(target.name);
+    if (target.error !== undefined) entity.error = clip(target.error);
+    if (target.attempts !== undefined) entity.attempts = target.attempts;
+    return entity;
   }
 
   listTargets(runId: string): Promise<RunTarget[]> {
@@ -306,16 +341,21 @@ export class TableAuditStore implements AuditStore {
       async () => {
         if (entries.length === 0) return 0;
         const partitionKey = keySafe(runId, 'saveRunFindings');
-        const entities = entries.map<Entity>((e) => ({
-          partitionKey,
-          rowKey: runFindingRowKey(e.checkId, e.targetId, e.subjectId),
-          checkId: e.checkId,
-          targetId: e.targetId,
-          subjectId: clip(e.subjectId),
-          severity: e.severity,
-          state: e.state,
-        }));
-        return this.upsertAll(AUDIT_TABLES.runFindings, entities);
+        const byTarget = new Map<string, RunFindingEntry[]>();
+        for (const e of entries) {
+          const targetId = keySafe(e.targetId, 'saveRunFindings');
+          byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), e]);
+        }
+        // A new write id per call: a retried target adds its entries beside the first attempt's
+        // (the later write wins per finding when read), as one entity per finding did.
+        const writeId = this.newGeneration();
+        const entities: Entity[] = [];
+        for (const [targetId, list] of byTarget) {
+          const rows: HistoryRow[] = list.map((e) => [e.checkId, e.subjectId, e.severity, e.state]);
+          entities.push(...chunkEntities(partitionKey, `${targetId}_${writeId}`, JSON.stringify(rows), { targetId, writeId }));
+        }
+        await this.upsertAll(AUDIT_TABLES.runFindings, entities);
+        return entries.length;
       },
       runId,
     );
@@ -326,15 +366,24 @@ export class TableAuditStore implements AuditStore {
       'listRunFindings',
       async () => {
         const rows = await this.query(AUDIT_TABLES.runFindings, odata`PartitionKey eq ${runId}`);
-        return rows
-          .map<RunFindingEntry>((row) => ({
-            checkId: str(row.checkId),
-            targetId: str(row.targetId),
-            subjectId: str(row.subjectId),
-            severity: str(row.severity) as Severity,
-            state: str(row.state) as FindingState,
-          }))
-          .sort((a, b) => compare(a.checkId, b.checkId) || compare(a.targetId, b.targetId) || compare(a.subjectId, b.subjectId));
+        const writes = new Map<string, Row[]>();
+        for (const row of rows) {
+          const key = `${str(row.writeId)}\u0000${str(row.targetId)}`;
+          writes.set(key, [...(writes.get(key) ?? []), row]);
+        }
+        const latest = new Map<string, RunFindingEntry>();
+        for (const key of [...writes.keys()].sort(compare)) {
+          const chunks = writes.get(key)!;
+          const targetId = str(chunks[0]!.targetId);
+          const text = joinChunks(chunks);
+          if (text === null) continue; // a write that stopped half-way; its target's retry wrote again
+          for (const [checkId, subjectId, severity, state] of JSON.parse(text) as HistoryRow[]) {
+            latest.set(`${checkId}\u0000${targetId}\u0000${subjectId}`, { checkId, targetId, subjectId, severity, state });
+          }
+        }
+        return [...latest.values()].sort(
+          (a, b) => compare(a.checkId, b.checkId) || compare(a.targetId, b.targetId) || compare(a.subjectId, b.subjectId),
+        );
       },
       runId,
     );
@@ -423,16 +472,9 @@ export class TableAuditStore implements AuditStore {
         if (head && head.status === 'delivered') return false;
 
         // Chunks first, under a new generation; the head, written last, switches to them.
-        const generation = this.now().getTime().toString(36).padStart(9, '0') + Math.random().toString(36).slice(2, 6);
+        const generation = this.newGeneration();
         const partitionKey = alertPayloadPartition(runId);
-        const pieces = splitText(json, MAX_PROPERTY_CHARS);
-        const chunks: Entity[] = [];
-        for (let i = 0; i * PIECES_PER_ENTITY < pieces.length || i === 0; i++) {
-          const part = pieces.slice(i * PIECES_PER_ENTITY, (i + 1) * PIECES_PER_ENTITY);
-          const chunk: Entity = { partitionKey, rowKey: `${generation}_${String(i).padStart(6, '0')}`, pieces: part.length };
-          part.forEach((piece, j) => (chunk[`p${j}`] = piece));
-          chunks.push(chunk);
-        }
+        const chunks = chunkEntities(partitionKey, generation, json);
         await this.upsertAll(AUDIT_TABLES.alertOutbox, chunks);
 
         const entity: Entity = {
@@ -472,11 +514,10 @@ export class TableAuditStore implements AuditStore {
         const generation = str(head.generation);
         const partitionKey = alertPayloadPartition(runId);
         const rows = await this.query(AUDIT_TABLES.alertOutbox, odata`PartitionKey eq ${partitionKey} and RowKey ge ${`${generation}_`} and RowKey lt ${`${generation}\``}`);
-        rows.sort((a, b) => compare(String(a.rowKey), String(b.rowKey)));
-        if (rows.length !== head.chunks) {
+        const json = rows.length === head.chunks ? joinChunks(rows) : null;
+        if (json === null) {
           throw new ServiceError({ service: 'storage', operation: 'listPendingAlerts', target: runId, code: 'AlertPayloadIncomplete' }, `expected ${String(head.chunks)} payload chunks, found ${rows.length}`);
         }
-        const json = rows.map((row) => Array.from({ length: Number(row.pieces) }, (_, j) => str(row[`p${j}`])).join('')).join('');
         alerts.push({
           runId,
           payload: JSON.parse(json) as unknown,
@@ -562,6 +603,11 @@ export class TableAuditStore implements AuditStore {
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  /** A key part unique to one write, sorting in time order (ms in base 36, then randomness). */
+  private newGeneration(): string {
+    return this.now().getTime().toString(36).padStart(9, '0') + randomBytes(3).toString('hex');
+  }
 
   /** Every failure becomes a ServiceError naming the method. */
   private async op<T>(operation: string, fn: () => Promise<T>, target?: string): Promise<T> {
@@ -754,6 +800,32 @@ function textProperties(name: string, text: string): Record<string, unknown> {
 function readTextProperties(row: Row, name: string): string {
   const n = Number(row[`${name}_n`] ?? 0);
   return Array.from({ length: n }, (_, i) => str(row[`${name}_${i}`])).join('');
+}
+
+/** `[checkId, subjectId, severity, state]`: one finding in a target's per-run history entity. */
+type HistoryRow = [string, string, Severity, FindingState];
+
+/**
+ * Text too long for one entity, as entities `<prefix>_000000`, `<prefix>_000001`… each with up to
+ * PIECES_PER_ENTITY properties `p0…` of MAX_PROPERTY_CHARS, its `pieces` count and the total `chunks`.
+ */
+function chunkEntities(partitionKey: string, rowKeyPrefix: string, text: string, extra: Record<string, unknown> = {}): Entity[] {
+  const pieces = splitText(text, MAX_PROPERTY_CHARS);
+  const count = Math.max(1, Math.ceil(pieces.length / PIECES_PER_ENTITY));
+  return Array.from({ length: count }, (_, i) => {
+    const part = pieces.slice(i * PIECES_PER_ENTITY, (i + 1) * PIECES_PER_ENTITY);
+    const chunk: Entity = { partitionKey, rowKey: `${rowKeyPrefix}_${String(i).padStart(6, '0')}`, ...extra, pieces: part.length, chunks: count };
+    part.forEach((piece, j) => (chunk[`p${j}`] = piece));
+    return chunk;
+  });
+}
+
+/** The text of `chunkEntities`' rows (any order), or null when some are missing. */
+function joinChunks(rows: readonly Row[]): string | null {
+  const sorted = [...rows].sort((a, b) => compare(String(a.rowKey), String(b.rowKey)));
+  const expected = sorted[0]?.chunks;
+  if (typeof expected === 'number' && expected !== sorted.length) return null;
+  return sorted.map((row) => Array.from({ length: Number(row.pieces) }, (_, j) => str(row[`p${j}`])).join('')).join('');
 }
 
 // ------------------------------------------------------------------ details (64 KiB property limit)

@@ -1,8 +1,28 @@
+import { promisify } from 'node:util';
+import { constants, gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { statusOf, toStorageError } from './errors.js';
 
 /** Claims `list` downloads at once. */
 const LIST_DOWNLOADS_IN_FLIGHT = 8;
+
+const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
+
+/**
+ * Claims are stored gzipped (`Content-Encoding: gzip`): the directory of a 100,000-user tenant is
+ * ≈ 45 MB of JSON and ≈ 10 × smaller compressed, and every worker that audits a target reads it.
+ * Fastest level: the zlib work runs on libuv's thread pool, beside the event loop.
+ */
+async function encode(value: unknown): Promise<Buffer> {
+  return gzip(JSON.stringify(value), { level: constants.Z_BEST_SPEED });
+}
+
+async function decode<T>(buffer: Buffer): Promise<T> {
+  // The gzip magic number; a claim written uncompressed (before this format) still reads.
+  const text = buffer[0] === 0x1f && buffer[1] === 0x8b ? (await gunzip(buffer)).toString('utf8') : buffer.toString('utf8');
+  return JSON.parse(text) as T;
+}
 
 /**
  * Claim-check storage for the audit fan-out: queue messages carry ids, the data (the directory
@@ -26,10 +46,10 @@ export class ClaimStore {
 
   async put(runId: string, name: string, value: unknown): Promise<void> {
     await this.ensure();
-    const body = JSON.stringify(value);
+    const body = await encode(value);
     try {
-      await this.container.getBlockBlobClient(`${runId}/${name}.json`).upload(body, Buffer.byteLength(body), {
-        blobHTTPHeaders: { blobContentType: 'application/json' },
+      await this.container.getBlockBlobClient(`${runId}/${name}.json`).upload(body, body.length, {
+        blobHTTPHeaders: { blobContentType: 'application/json', blobContentEncoding: 'gzip' },
       });
     } catch (cause) {
       throw toStorageError(`putClaim ${name}`, cause, runId);
@@ -40,7 +60,7 @@ export class ClaimStore {
     await this.ensure();
     try {
       const buffer = await this.container.getBlockBlobClient(`${runId}/${name}.json`).downloadToBuffer();
-      return JSON.parse(buffer.toString('utf8')) as T;
+      return await decode<T>(buffer);
     } catch (cause) {
       if (statusOf(cause) === 404) return null;
       throw toStorageError(`getClaim ${name}`, cause, runId);
@@ -58,7 +78,7 @@ export class ClaimStore {
       while (next < names.length) {
         const i = next++;
         const buffer = await this.container.getBlockBlobClient(names[i]!).downloadToBuffer();
-        values[i] = JSON.parse(buffer.toString('utf8')) as T;
+        values[i] = await decode<T>(buffer);
       }
     };
     await Promise.all(Array.from({ length: Math.min(LIST_DOWNLOADS_IN_FLIGHT, names.length) }, worker));

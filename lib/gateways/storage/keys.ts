@@ -50,11 +50,6 @@ export function subjectRowKey(checkId: string, subjectId: string): string {
   return hashKey(`${checkId}|${subjectId}`);
 }
 
-/** RowKey of a finding within a run's partition (the run spans targets): `hash(checkId|targetId|subjectId)`. */
-export function runFindingRowKey(checkId: string, targetId: string, subjectId: string): string {
-  return hashKey(`${checkId}|${targetId}|${subjectId}`);
-}
-
 /** Largest time JavaScript dates can hold (ms): inverted times count down from it. */
 const MAX_TIME_MS = 8_640_000_000_000_000;
 

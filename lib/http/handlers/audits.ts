@@ -51,7 +51,7 @@ export const auditRoutes = [
     mutation: true,
     async run({ services, link }) {
       const pipeline = createAuditPipeline(services);
-      const { run, messages } = await pipeline.startRun('http');
+      const { run, messages } = await pipeline.startRun('http', { inProcess: services.auditDispatcher.inProcess });
       await services.auditDispatcher.dispatch(pipeline, run.runId, messages);
       // The pattern Power Automate polls: 202, Location, Retry-After.
       return json(202, { runId: run.runId, status: run.status, targets: messages.length + 1 }, {
