@@ -177,7 +177,7 @@ export class AuditPipeline {
         if (!directory) throw new Error('the directory snapshot of the run is missing (the tenant target failed)');
         const data = await collectEnvironment(services, environment);
         findings = runEnvironmentChecks(directory, data, services.settings);
-        const summary = summarizeEnvironmentUsers(targetId, data.systemUsers);
+        const summary = summarizeEnvironmentUsers(targetId, data.systemUsers, directory);
         const inProcess = this.inProcessRuns.get(runId);
         if (inProcess) inProcess.summaries.set(targetId, summary);
         // Stored alongside the findings (awaited with them below, before the target is marked done).

@@ -20,8 +20,9 @@ export interface EnvironmentData {
 /** Per environment, what the cross-environment check needs (kept in storage between fan-out steps). */
 export interface EnvironmentUserSummary {
   environmentId: string;
-  /** Regular rows: Entra object id and whether the row is disabled. */
-  regularRows: { entraObjectId: string; isDisabled: boolean }[];
+  /** Entra object ids of the regular rows that are enabled, and of those that are disabled. */
+  enabled: string[];
+  disabled: string[];
 }
 
 export function adminRolesOf(snapshot: Pick<DirectorySnapshot, 'adminRoles'>, userId: string): Set<AdminRole> {

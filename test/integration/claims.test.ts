@@ -36,10 +36,10 @@ describe('claim-check store', () => {
 
   it('lists the claims under a prefix, reads an uncompressed claim, and answers null for a missing one', async () => {
     const runId = `run-${randomUUID()}`;
-    await claims.put(runId, 'summaries/env-a', { environmentId: 'env-a', regularRows: [] });
-    await claims.put(runId, 'summaries/env-b', { environmentId: 'env-b', regularRows: [{ entraObjectId: 'x', isDisabled: true }] });
+    await claims.put(runId, 'summaries/env-a', { environmentId: 'env-a', enabled: ['x'], disabled: [] });
+    await claims.put(runId, 'summaries/env-b', { environmentId: 'env-b', enabled: [], disabled: ['x'] });
     await claims.put(runId, 'environments', []);
-    const plain = JSON.stringify({ environmentId: 'env-c', regularRows: [] });
+    const plain = JSON.stringify({ environmentId: 'env-c', enabled: [], disabled: [] });
     await container().getBlockBlobClient(`${runId}/summaries/env-c.json`).upload(plain, plain.length);
 
     const summaries = await claims.list<{ environmentId: string }>(runId, 'summaries/');

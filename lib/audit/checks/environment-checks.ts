@@ -4,7 +4,7 @@ import { environmentLicensesOf, holdsAnyLicense, holdsEnvironmentLicense, licens
 import { AccessMode, type SecurityGroup, type SystemUser } from '../../domain/model.js';
 import { profileDifferences } from '../../domain/profile-sync.js';
 import { isApplicationUser, isNonInteractiveUser, isRegularUser } from '../../domain/user-kinds.js';
-import { adminRolesOf, type DirectorySnapshot, type EnvironmentData } from '../snapshot.js';
+import { adminRolesOf, type DirectorySnapshot, type EnvironmentData, type EnvironmentUserSummary } from '../snapshot.js';
 
 export interface EnvironmentCheckSettings {
   nonInteractiveWarnAt: number;
@@ -228,9 +228,17 @@ export function runEnvironmentChecks(directory: DirectorySnapshot, data: Environ
 }
 
 /** For the cross-environment check: which regular rows exist and whether they are disabled. */
-export function summarizeEnvironmentUsers(environmentId: string, systemUsers: readonly SystemUser[]) {
-  return {
-    environmentId,
-    regularRows: systemUsers.filter(isRegularUser).map((row) => ({ entraObjectId: row.entraObjectId, isDisabled: row.isDisabled })),
-  };
+export function summarizeEnvironmentUsers(
+  environmentId: string,
+  systemUsers: readonly SystemUser[],
+  directory?: Pick<DirectorySnapshot, 'users'>,
+): EnvironmentUserSummary {
+  const summary: EnvironmentUserSummary = { environmentId, enabled: [], disabled: [] };
+  for (const row of systemUsers) {
+    if (!isRegularUser(row)) continue;
+    // The directory's copy of the id where there is one: a run holds every environment's summary.
+    const id = directory?.users.get(row.entraObjectId)?.id ?? row.entraObjectId;
+    (row.isDisabled ? summary.disabled : summary.enabled).push(id);
+  }
+  return summary;
 }

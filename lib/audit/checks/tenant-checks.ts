@@ -29,11 +29,16 @@ export function runDirectoryChecks(directory: DirectorySnapshot): Finding[] {
 export function runCrossEnvironmentChecks(directory: DirectorySnapshot, summaries: readonly EnvironmentUserSummary[]): Finding[] {
   const rows = new Map<string, { environments: string[]; enabledSomewhere: boolean }>();
   for (const summary of summaries) {
-    for (const row of summary.regularRows) {
-      const entry = rows.get(row.entraObjectId) ?? { environments: [], enabledSomewhere: false };
-      entry.environments.push(summary.environmentId);
-      if (!row.isDisabled) entry.enabledSomewhere = true;
-      rows.set(row.entraObjectId, entry);
+    for (const [ids, enabled] of [
+      [summary.enabled, true],
+      [summary.disabled, false],
+    ] as const) {
+      for (const id of ids) {
+        const entry = rows.get(id) ?? { environments: [], enabledSomewhere: false };
+        entry.environments.push(summary.environmentId);
+        if (enabled) entry.enabledSomewhere = true;
+        rows.set(id, entry);
+      }
     }
   }
   const findings: Finding[] = [];

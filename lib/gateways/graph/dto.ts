@@ -71,7 +71,36 @@ export interface BatchResponseBody {
 
 const str = (value: string | null | undefined): string | null => (typeof value === 'string' ? value : null);
 
-export function toDirectoryUser(user: Partial<WireUser>): DirectoryUser {
+/**
+ * Shares equal strings among the users of one listing. A tenant's users repeat the same few job
+ * titles, cities, countries, usage locations, given names and SKU ids; a 100,000-user directory is
+ * held for a whole audit run, and one copy of each value instead of one per user saves tens of MB.
+ * Bounded, so a listing of unusually varied values stops sharing rather than growing without limit.
+ */
+export class StringPool {
+  private readonly pool = new Map<string, string>();
+
+  constructor(private readonly limit = 100_000) {}
+
+  share<T extends string | null>(value: T): T {
+    if (value === null) return value;
+    const known = this.pool.get(value);
+    if (known !== undefined) return known as T;
+    if (this.pool.size < this.limit) this.pool.set(value, value);
+    return value;
+  }
+}
+
+const noPool = { share: <T extends string | null>(value: T): T => value };
+
+/** The strings of a JSON array, in an array of exactly their number (`filter` reserves room for 17). */
+function stringList(values: readonly unknown[] | null | undefined, pool: Pick<StringPool, 'share'>): string[] {
+  if (!values || values.length === 0) return [];
+  const strings = values.every((v) => typeof v === 'string') ? (values as string[]) : values.filter((v): v is string => typeof v === 'string');
+  return strings.map((v) => pool.share(v));
+}
+
+export function toDirectoryUser(user: Partial<WireUser>, pool: Pick<StringPool, 'share'> = noPool): DirectoryUser {
   if (typeof user.id !== 'string' || typeof user.userPrincipalName !== 'string') {
     throw new TypeError('a Graph user without id or userPrincipalName');
   }
@@ -79,20 +108,20 @@ export function toDirectoryUser(user: Partial<WireUser>): DirectoryUser {
     id: user.id,
     userPrincipalName: user.userPrincipalName,
     displayName: str(user.displayName),
-    givenName: str(user.givenName),
-    surname: str(user.surname),
-    jobTitle: str(user.jobTitle),
+    givenName: pool.share(str(user.givenName)),
+    surname: pool.share(str(user.surname)),
+    jobTitle: pool.share(str(user.jobTitle)),
     mail: str(user.mail),
     mobilePhone: str(user.mobilePhone),
-    businessPhones: (user.businessPhones ?? []).filter((p): p is string => typeof p === 'string'),
-    streetAddress: str(user.streetAddress),
-    city: str(user.city),
-    state: str(user.state),
-    country: str(user.country),
-    usageLocation: str(user.usageLocation),
+    businessPhones: stringList(user.businessPhones, noPool),
+    streetAddress: pool.share(str(user.streetAddress)),
+    city: pool.share(str(user.city)),
+    state: pool.share(str(user.state)),
+    country: pool.share(str(user.country)),
+    usageLocation: pool.share(str(user.usageLocation)),
     accountEnabled: user.accountEnabled === true,
     userType: user.userType?.toLowerCase() === 'guest' ? 'Guest' : 'Member',
-    assignedSkuIds: (user.assignedLicenses ?? []).map((l) => l.skuId).filter((id): id is string => typeof id === 'string'),
+    assignedSkuIds: stringList(user.assignedLicenses?.map((l) => l.skuId), pool),
     onPremisesSyncEnabled: user.onPremisesSyncEnabled === true,
   };
 }

@@ -30,6 +30,7 @@ import {
   USER_SELECT,
   adminRoleOf,
   memberKind,
+  StringPool,
   toDirectoryUser,
   toGroupMember,
   toSubscribedSku,
@@ -188,12 +189,13 @@ export class GraphDirectoryGateway implements DirectoryGateway {
       page.catch(() => undefined);
       return page;
     };
+    const pool = new StringPool();
     let pending: Promise<WireCollection<WireUser>> | undefined = fetchPage(`/users${query({ $select: userSelect, $top: GRAPH_PAGE_SIZE })}`);
     while (pending) {
       const page: WireCollection<WireUser> = await pending;
       const next = page['@odata.nextLink'];
       pending = next ? fetchPage(next) : undefined;
-      for (const user of page.value ?? []) yield toDirectoryUser(user);
+      for (const user of page.value ?? []) yield toDirectoryUser(user, pool);
     }
   }
 
