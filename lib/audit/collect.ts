@@ -40,7 +40,7 @@ export async function collectEnvironment(services: AppServices, environment: Env
   const target = { id: environment.id, instanceUrl: environment.instanceUrl };
   const systemUsersPromise = (async () => {
     const rows = [];
-    for await (const row of services.dataverse.listSystemUsers(target)) rows.push(row);
+    for await (const page of services.dataverse.listSystemUsers(target)) rows.push(...page);
     return rows;
   })();
   const [systemUsers, teams] = await Promise.all([systemUsersPromise, services.dataverse.listTeams(target)]);

@@ -25,12 +25,20 @@ export interface EnvironmentUserSummary {
   disabled: string[];
 }
 
-export function adminRolesOf(snapshot: Pick<DirectorySnapshot, 'adminRoles'>, userId: string): Set<AdminRole> {
-  const roles = new Set<AdminRole>();
-  for (const [role, members] of Object.entries(snapshot.adminRoles) as [AdminRole, Set<string>][]) {
-    if (members.has(userId)) roles.add(role);
+const NO_ADMIN_ROLES: ReadonlySet<AdminRole> = new Set();
+/** Per snapshot, each administrator's roles: an environment asks about each of its thousands of rows. */
+const rolesByUser = new WeakMap<AdminRoleMembers, Map<string, Set<AdminRole>>>();
+
+export function adminRolesOf(snapshot: Pick<DirectorySnapshot, 'adminRoles'>, userId: string): ReadonlySet<AdminRole> {
+  let byUser = rolesByUser.get(snapshot.adminRoles);
+  if (!byUser) {
+    byUser = new Map();
+    for (const [role, members] of Object.entries(snapshot.adminRoles) as [AdminRole, Set<string>][]) {
+      for (const member of members) byUser.set(member, (byUser.get(member) ?? new Set<AdminRole>()).add(role));
+    }
+    rolesByUser.set(snapshot.adminRoles, byUser);
   }
-  return roles;
+  return byUser.get(userId) ?? NO_ADMIN_ROLES;
 }
 
 // ── Claim-check serialisation: a snapshot travels through storage as JSON ─────────────────────

@@ -51,8 +51,8 @@ export interface SetAccessModeResult {
 /** Enabled non-interactive users (T3), application users excluded (T2). */
 export async function countEnabledNonInteractive(services: AppServices, target: DataverseTarget): Promise<number> {
   let count = 0;
-  for await (const row of services.dataverse.listSystemUsers(target)) {
-    if (isNonInteractiveUser(row) && !row.isDisabled) count++;
+  for await (const page of services.dataverse.listSystemUsers(target)) {
+    for (const row of page) if (isNonInteractiveUser(row) && !row.isDisabled) count++;
   }
   return count;
 }

@@ -135,6 +135,26 @@ describe('the audit API', () => {
     expect(unknown.headers?.['content-type']).toBe(PROBLEM);
   });
 
+  it("GET /api/audits/{runId}/findings is the run's report: what opened, changed or resolved in it, filtered by state, target and check", async () => {
+    const report = await call('GET', `audits/${runId}/findings`);
+    expect(report.status).toBe(200);
+    // The first run over the demo tenant: every finding is new.
+    expect(report.body).toMatchObject({ runId, status: 'succeeded', byState: { new: expected.length, reopened: 0, open: 0, resolved: 0 }, count: expected.length });
+    expect(report.body.findings.map(key).sort()).toEqual(expected.map(key).sort());
+
+    const prod = await call('GET', `audits/${runId}/findings?state=new&targetId=${PROD}&checkId=dataverse.non-interactive-cap`);
+    const expectedProd = expected.filter((f) => f.targetId === PROD && f.checkId === 'dataverse.non-interactive-cap');
+    expect(expectedProd.length).toBeGreaterThan(0);
+    expect(prod.body.findings.map(key).sort()).toEqual(expectedProd.map(key).sort());
+    expect((await call('GET', `audits/${runId}/findings?state=resolved`)).body).toMatchObject({ count: 0, findings: [] });
+
+    const unknown = await call('GET', 'audits/20990101T000000-deadbeef/findings');
+    expect(unknown.status).toBe(404);
+    const bad = await call('GET', `audits/${runId}/findings?state=closed&sort=x`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { in: string; pointer: string }) => `${e.in} ${e.pointer}`).sort()).toEqual(['query #/sort', 'query #/state']);
+  });
+
   it('GET /api/findings lists the open findings, filtered by target, check, severity and status', async () => {
     const all = await call('GET', 'findings');
     expect(all.status).toBe(200);

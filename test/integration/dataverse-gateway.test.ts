@@ -139,9 +139,13 @@ async function start(fixture: Fixture, retry: RetryPolicy = FAST_RETRY) {
   return { tenant, sim: tenant.sim, dataverse, environments, targetOf, requestsTo };
 }
 
-async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
+/** Every row of a paged listing, and how many pages it came in. */
+async function all<T>(pages: AsyncIterable<T[]>): Promise<T[] & { pages: number }> {
+  const items = Object.assign([] as T[], { pages: 0 });
+  for await (const page of pages) {
+    items.push(...page);
+    items.pages++;
+  }
   return items;
 }
 
@@ -165,6 +169,7 @@ describe('Dataverse gateway: paging', () => {
     expect(requests[2]!.url).toContain('$skiptoken=');
 
     expect(rows).toHaveLength(12000);
+    expect(rows.pages).toBe(3);
     expect(new Set(rows.map((r) => r.id)).size).toBe(12000);
     const expected = new Map(env.systemusers.map((s) => [s.systemuserid, s]));
     for (const row of rows) {

@@ -17,8 +17,12 @@ export interface SystemUserPatch {
 
 /** The Dataverse Web API v9.2 of one environment at a time. */
 export interface DataverseGateway {
-  /** Every systemuser, pages of 5,000 (`Prefer: odata.maxpagesize`), with directly assigned role ids. */
-  listSystemUsers(target: DataverseTarget): AsyncIterable<SystemUser>;
+  /**
+   * Every systemuser with its directly assigned role ids, a page at a time as Dataverse answers
+   * (5,000, `Prefer: odata.maxpagesize`): an environment's 5,000 rows are one step for the
+   * consumer, not 5,000 awaits.
+   */
+  listSystemUsers(target: DataverseTarget): AsyncIterable<SystemUser[]>;
   /** The row of one Entra user (by object id), with its roles; null when none. */
   findSystemUserByEntraId(target: DataverseTarget, entraObjectId: string): Promise<SystemUser | null>;
   findSystemUserByApplicationId(target: DataverseTarget, applicationId: string): Promise<SystemUser | null>;

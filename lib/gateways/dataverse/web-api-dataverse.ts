@@ -81,11 +81,18 @@ export class WebApiDataverseGateway implements DataverseGateway {
 
   // ── Reads ───────────────────────────────────────────────────────────────────────────────────
 
-  async *listSystemUsers(target: DataverseTarget): AsyncIterable<SystemUser> {
+  async *listSystemUsers(target: DataverseTarget): AsyncIterable<SystemUser[]> {
     const operation = 'listSystemUsers';
     const url = `systemusers?${query({ $select: SYSTEMUSER_SELECT.join(','), $expand: SYSTEMUSER_EXPAND })}`;
     for await (const page of this.pages<WireSystemUser>(target, operation, url, EXPANDED_COLLECTION_HEADERS)) {
-      for (const wire of page) yield await this.toSystemUser(target, operation, wire);
+      const rows: SystemUser[] = new Array(page.length);
+      for (const [i, wire] of page.entries()) {
+        // Only a row whose expanded roles were paged needs a request of its own.
+        rows[i] = wire['systemuserroles_association@odata.nextLink']
+          ? await this.toSystemUser(target, operation, wire)
+          : toSystemUser(wire, roleIdsOf(wire.systemuserroles_association));
+      }
+      yield rows;
     }
   }
 
@@ -280,7 +287,7 @@ export class WebApiDataverseGateway implements DataverseGateway {
 
   private async toSystemUser(target: DataverseTarget, operation: string, wire: WireSystemUser): Promise<SystemUser> {
     const roles = await this.nested<WireRoleRef>(target, operation, wire.systemuserroles_association, wire['systemuserroles_association@odata.nextLink']);
-    return toSystemUser(wire, roles.map((r) => r.roleid.toLowerCase()));
+    return toSystemUser(wire, roleIdsOf(roles));
   }
 
   private async findSystemUser(target: DataverseTarget, operation: string, filter: string): Promise<SystemUser | null> {
@@ -312,4 +319,8 @@ export class WebApiDataverseGateway implements DataverseGateway {
 
 export function createDataverseGateway(settings: Settings, credential: TokenCredential, options: DataverseGatewayOptions = {}): WebApiDataverseGateway {
   return new WebApiDataverseGateway(settings, credential, options);
+}
+
+function roleIdsOf(roles: readonly WireRoleRef[] | undefined): string[] {
+  return (roles ?? []).map((r) => r.roleid.toLowerCase());
 }

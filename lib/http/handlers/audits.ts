@@ -83,6 +83,32 @@ export const auditRoutes = [
     },
   }),
   defineRoute({
+    name: 'audits-findings',
+    methods: ['GET'],
+    route: 'audits/{runId}/findings',
+    role: 'Steward.Read',
+    mutation: false,
+    params: z.object({ runId: RUN_ID }),
+    query: z.strictObject({
+      state: z.enum(['new', 'open', 'reopened', 'resolved']).optional(),
+      targetId: TARGET_ID.optional(),
+      checkId: CHECK_ID.optional(),
+    }),
+    // The run's report: what changed in it (opened, reopened, changed while open, resolved), from its history.
+    async run({ services, params, query }) {
+      const store = createAuditStore(services.tables);
+      const run = await store.getRun(params.runId);
+      if (!run) throw new NotFoundError('audit-run' as never, params.runId, `No audit run '${params.runId}'.`);
+      const history = await store.listRunFindings(run.runId);
+      const byState = { new: 0, reopened: 0, open: 0, resolved: 0 };
+      for (const entry of history) byState[entry.state]++;
+      const findings = history.filter(
+        (e) => (query.state === undefined || e.state === query.state) && (query.targetId === undefined || e.targetId === query.targetId) && (query.checkId === undefined || e.checkId === query.checkId),
+      );
+      return json(200, { runId: run.runId, status: run.status, byState, count: findings.length, findings });
+    },
+  }),
+  defineRoute({
     name: 'findings-list',
     methods: ['GET'],
     route: 'findings',

@@ -193,7 +193,7 @@ export class MemoryTenant {
     const rows = (target: { id: string }) => this.rowsOf(target.id);
     return {
       listSystemUsers: async function* (target) {
-        for (const row of rows(target)) yield structuredClone(row);
+        yield structuredClone(rows(target));
       },
       findSystemUserByEntraId: async (target, id) => structuredClone(rows(target).find((r) => r.entraObjectId === id) ?? null),
       findSystemUserByApplicationId: async (target, id) => structuredClone(rows(target).find((r) => r.applicationId === id) ?? null),
