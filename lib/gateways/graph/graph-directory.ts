@@ -152,13 +152,20 @@ class RetryAndTimeoutHandler implements Middleware {
 export class GraphDirectoryGateway implements DirectoryGateway {
   private readonly client: Client;
   private readonly limit: LimitFunction;
+  /** The lane of the `/users` chain (see the constructor). */
+  private readonly usersLane: LimitFunction;
   private readonly retry: RetryPolicy;
   private readonly scope: string;
 
   constructor(options: GraphDirectoryOptions) {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.scope = options.scope ?? GRAPH_SCOPE;
-    this.limit = pLimit(Math.max(1, options.concurrency ?? 8));
+    // The `/users` pages form a sequential chain, the longest read of an audit: it has a lane of
+    // its own, so that it never waits behind the group and role reads issued beside it; the other
+    // calls share the rest. In all, at most `concurrency` requests are in flight.
+    const concurrency = Math.max(1, options.concurrency ?? 8);
+    this.limit = pLimit(Math.max(1, concurrency - 1));
+    this.usersLane = concurrency > 1 ? pLimit(1) : this.limit;
     const baseUrl = options.baseUrl.replace(/\/+$/, '');
     const auth = new TokenCredentialAuthenticationProvider(options.credential, { scopes: [this.scope] });
     const chain: Middleware[] = [
@@ -183,7 +190,7 @@ export class GraphDirectoryGateway implements DirectoryGateway {
     // The pages form a chain (each link is in the page before): the next page is requested as soon
     // as its link is known, so converting and consuming a page overlaps the next round trip.
     const fetchPage = (url: string): Promise<WireCollection<WireUser>> => {
-      const page: Promise<WireCollection<WireUser>> = this.call('listUsers', () => this.client.api(url).get());
+      const page: Promise<WireCollection<WireUser>> = this.call('listUsers', () => this.client.api(url).get(), undefined, this.usersLane);
       // Handled here so that a failure while the consumer is busy, or after it stopped early, is
       // not an unhandled rejection; awaiting `page` below still throws it.
       page.catch(() => undefined);
@@ -416,9 +423,9 @@ export class GraphDirectoryGateway implements DirectoryGateway {
   // ── plumbing ───────────────────────────────────────────────────────────────────────────────
 
   /** One HTTP call through the client, inside the concurrency bound, with errors as `ServiceError`. */
-  private async call<T>(operation: string, send: () => Promise<T>, target?: string): Promise<T> {
+  private async call<T>(operation: string, send: () => Promise<T>, target?: string, lane: LimitFunction = this.limit): Promise<T> {
     try {
-      return await this.limit(send);
+      return await lane(send);
     } catch (error) {
       throw this.toServiceError(operation, error, target);
     }
