@@ -291,6 +291,8 @@ async function main() {
       steps.auditTarget = [];
       log(`${label}: auditing (concurrency ${concurrency})`);
       const t = performance.now();
+      const eluBefore = performance.eventLoopUtilization();
+      const cpuBefore = process.cpuUsage();
       const report = await runAuditInProcess(pipeline, {
         trigger: 'cli',
         concurrency,
@@ -300,6 +302,11 @@ async function main() {
         },
       });
       const seconds = (performance.now() - t) / 1000;
+      // How busy Steward's own process was: the event loop's share of the wall time, and CPU
+      // seconds (all threads: GC, TLS, zlib) against the machine's cores shared with the simulator.
+      const elu = performance.eventLoopUtilization(eluBefore).utilization;
+      const cpu = process.cpuUsage(cpuBefore);
+      log(`${label}: event loop busy ${(elu * 100).toFixed(0)} % of the run; ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU s in Steward's process`);
       const counts = await simulator.count();
       if (options.dumpRequests && !dumps[label]) dumps[label] = await simulator.dump();
       const perTarget = steps.auditTarget;

@@ -23,8 +23,7 @@ export async function createServices(
   settings: Settings,
   options: { now?: () => Date; dispatch?: 'queue' | 'in-process' } = {},
 ): Promise<AppServices> {
-  const { ca } = trustCertificateAuthorities(settings.extraCaCertificates);
-  const credential = createCredential(settings, ca);
+  const credential = createCredential(settings, trustCertificateAuthorities(settings.extraCaCertificates));
   const retry = { ...DEFAULT_RETRY_POLICY, retries: settings.http.retries };
   return {
     settings,

@@ -89,7 +89,7 @@ let bearer: (scope: string) => Promise<string>;
 beforeAll(async () => {
   const fixture = readJson(path.join(sharedRoot, 'fixtures', 'contoso.json')) as Fixture;
   tenant = await startTestTenant(fixture);
-  const credential = createCredential(tenant.settings, tenant.ca);
+  const credential = createCredential(tenant.settings, tenant.tls);
   bearer = async (scope) => (await credential.getToken(scope))!.token;
 });
 

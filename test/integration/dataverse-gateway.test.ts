@@ -131,7 +131,7 @@ afterEach(async () => {
 async function start(fixture: Fixture, retry: RetryPolicy = FAST_RETRY) {
   const tenant = await startTestTenant(fixture);
   tenants.push(tenant);
-  const credential = createCredential(tenant.settings, tenant.ca);
+  const credential = createCredential(tenant.settings, tenant.tls);
   const dataverse = createDataverseGateway(tenant.settings, credential, { retry });
   const environments = createEnvironmentGateway(tenant.settings, credential, { retry });
   const targetOf = (envId: string): DataverseTarget => ({ id: envId, instanceUrl: tenant.sim.urls.dataverse[envId] ?? null });

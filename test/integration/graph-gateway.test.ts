@@ -20,7 +20,7 @@ afterEach(async () => {
 async function setUp(fixture: Fixture, retry: RetryPolicy = FAST) {
   const tenant = await startTestTenant(fixture);
   tenants.push(tenant);
-  const credential = createCredential(tenant.settings, tenant.ca);
+  const credential = createCredential(tenant.settings, tenant.tls);
   const gateway = createGraphDirectoryGateway(tenant.settings, credential, { retry, concurrency: 4 });
   return { tenant, sim: tenant.sim, credential, gateway };
 }

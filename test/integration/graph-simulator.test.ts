@@ -15,7 +15,7 @@ let base: string;
 
 beforeAll(async () => {
   tenant = await startTestTenant(graphTenant(), { paging: { graphDefault: 2 } });
-  token = (await createCredential(tenant.settings, tenant.ca).getToken(GRAPH_SCOPE))!.token;
+  token = (await createCredential(tenant.settings, tenant.tls).getToken(GRAPH_SCOPE))!.token;
   base = `${tenant.settings.endpoints.graph}/v1.0`;
 });
 afterAll(async () => {

@@ -146,7 +146,7 @@ afterEach(async () => {
 async function start(fixture: Fixture) {
   const tenant = await startTestTenant(fixture);
   tenants.push(tenant);
-  const credential = createCredential(tenant.settings, tenant.ca);
+  const credential = createCredential(tenant.settings, tenant.tls);
   const gateway = createEnvironmentGateway(tenant.settings, credential, { retry: FAST_RETRY });
   const dataverse = createDataverseGateway(tenant.settings, credential, { retry: FAST_RETRY });
   const bapRequests = () => tenant.sim.requests.filter((r) => r.host === 'powerplatform');

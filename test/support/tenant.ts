@@ -1,13 +1,13 @@
 import { loadSettings, type Settings } from '../../lib/config/settings.js';
-import { trustCertificateAuthorities } from '../../lib/gateways/http/tls.js';
+import { trustCertificateAuthorities, type TrustedTls } from '../../lib/gateways/http/tls.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js';
 import type { Fixture } from '../simulator/fixture.js';
 
 export interface TestTenant {
   sim: Simulator;
   settings: Settings;
-  /** CA list to hand to Azure SDK clients (`tlsOptions.ca`). */
-  ca: string[];
+  /** What `createCredential` needs to trust the simulator's certificate authority. */
+  tls: TrustedTls;
   stop(): Promise<void>;
 }
 
@@ -25,6 +25,5 @@ export async function startTestTenant(
     ...sim.settingsEnv(options.env),
     STEWARD_STORAGE_CONNECTION: options.storageConnection ?? 'UseDevelopmentStorage=false',
   });
-  const { ca } = trustCertificateAuthorities(settings.extraCaCertificates);
-  return { sim, settings, ca, stop: () => sim.stop() };
+  return { sim, settings, tls: trustCertificateAuthorities(settings.extraCaCertificates), stop: () => sim.stop() };
 }

@@ -2,15 +2,16 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/ident
 import { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Settings } from '../../config/settings.js';
 import { ServiceError } from '../http/service-error.js';
+import type { TrustedTls } from '../http/tls.js';
 
 /**
  * The Entra credential Steward uses for Graph, the Power Platform admin API and Dataverse:
  * a client secret when one is configured (development, the simulated tenant), otherwise the
  * Function App's managed identity (user-assigned when a client id is given).
  */
-export function createCredential(settings: Settings, ca: string[]): TokenCredential {
+export function createCredential(settings: Settings, trusted: TrustedTls = {}): TokenCredential {
   const { clientId, clientSecret, authorityHost } = settings.identity;
-  const common = { authorityHost, tlsOptions: { ca }, additionallyAllowedTenants: [] as string[] };
+  const common = { authorityHost, additionallyAllowedTenants: [] as string[], ...(trusted.httpsAgent ? { agent: trusted.httpsAgent } : {}) };
   if (clientId && clientSecret) {
     return new CoalescingCredential(
       new ClientSecretCredential(settings.tenantId, clientId, clientSecret, {
