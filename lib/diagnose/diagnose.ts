@@ -3,7 +3,7 @@ import { buildLicenseCatalog } from '../domain/licenses.js';
 import { AccessMode, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
 import { accessModeName, isApplicationUser, isNonInteractiveUser } from '../domain/user-kinds.js';
 import { isGuid } from '../gateways/http/odata.js';
-import { NotFoundError } from '../operations/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 import type { AppServices } from '../services.js';
 
 /** SPEC §3: why can (or can't) this user get into this environment? */

@@ -1,6 +1,6 @@
 import { evaluateReadiness, type ReadinessCheck } from '../domain/salesforce-readiness.js';
 import type { AppServices } from '../services.js';
-import { NotFoundError } from '../operations/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 
 export interface Readiness {
   org: { id: string; name: string };

@@ -1,5 +1,5 @@
 import { isServiceError, type ServiceError } from '../gateways/http/service-error.js';
-import { NotFoundError, RuleRefusal, UpstreamRefusal } from '../operations/errors.js';
+import { NotFoundError, RuleRefusal, UpstreamRefusal } from '../domain/errors.js';
 import type { ApiResponse } from './api.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { SalesforceUser } from '../domain/model.js';
 import { isServiceError } from '../gateways/http/service-error.js';
 import type { AppServices } from '../services.js';
-import { NotFoundError, RuleRefusal } from './errors.js';
+import { NotFoundError, RuleRefusal } from '../domain/errors.js';
 
 /**
  * S1: "the permission set cannot be assigned because the integration user is inactive" — find the

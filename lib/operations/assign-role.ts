@@ -1,7 +1,7 @@
 import type { SecurityRole } from '../domain/model.js';
 import type { DataverseTarget } from '../gateways/dataverse/dataverse.js';
 import type { AppServices } from '../services.js';
-import { NotFoundError, RuleRefusal } from './errors.js';
+import { NotFoundError, RuleRefusal } from '../domain/errors.js';
 import { requireDataverse, requireEnvironment, requireSystemUser, requireUser } from './lookups.js';
 import { environmentView, systemUserView, type SystemUserView } from './views.js';
 

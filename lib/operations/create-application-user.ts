@@ -1,7 +1,7 @@
 import type { SecurityRole } from '../domain/model.js';
 import { isServiceError } from '../gateways/http/service-error.js';
 import type { AppServices } from '../services.js';
-import { RuleRefusal, UpstreamRefusal } from './errors.js';
+import { RuleRefusal, UpstreamRefusal } from '../domain/errors.js';
 import { findRole } from './assign-role.js';
 import { requireDataverse, requireEnvironment } from './lookups.js';
 import { environmentView, systemUserView, type SystemUserView } from './views.js';

@@ -1,7 +1,7 @@
 import type { DirectoryUser, Environment, SubscribedSku } from '../domain/model.js';
 import { isServiceError } from '../gateways/http/service-error.js';
 import type { AppServices } from '../services.js';
-import { RuleRefusal, UpstreamRefusal } from './errors.js';
+import { RuleRefusal, UpstreamRefusal } from '../domain/errors.js';
 import { requireFreeUnit, resolveSkus } from './licenses.js';
 import { requireDataverse, requireEnvironment } from './lookups.js';
 import { generateTemporaryPassword } from './password.js';

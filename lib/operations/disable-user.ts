@@ -1,5 +1,5 @@
 import type { AppServices } from '../services.js';
-import { RuleRefusal } from './errors.js';
+import { RuleRefusal } from '../domain/errors.js';
 import { removeEnvironmentLicenses } from './licenses.js';
 import { requireDataverse, requireEnvironment, requireUser } from './lookups.js';
 import { environmentView, systemUserView, type SystemUserView } from './views.js';

@@ -1,5 +1,5 @@
 import type { AppServices } from '../services.js';
-import { RuleRefusal } from './errors.js';
+import { RuleRefusal } from '../domain/errors.js';
 import { environmentSkusHeld, requireFreeUnit, resolveSkus } from './licenses.js';
 import { requireDataverse, requireEnvironment, requireUser } from './lookups.js';
 import { forceSync } from './sync-user.js';

@@ -1,7 +1,7 @@
 import type { DirectoryUser, Environment, SubscribedSku } from '../domain/model.js';
 import { isRegularUser } from '../domain/user-kinds.js';
 import type { AppServices } from '../services.js';
-import { RuleRefusal } from './errors.js';
+import { RuleRefusal } from '../domain/errors.js';
 
 /** Licenses as the user operations need them: found by part number or id, checked for free units. */
 

@@ -1,7 +1,7 @@
 import type { DirectoryUser, Environment, SystemUser } from '../domain/model.js';
 import type { DataverseTarget } from '../gateways/dataverse/dataverse.js';
 import type { AppServices } from '../services.js';
-import { NotFoundError, RuleRefusal } from './errors.js';
+import { NotFoundError, RuleRefusal } from '../domain/errors.js';
 
 /** The lookups every user operation starts with; each one fails with the domain's reason. */
 

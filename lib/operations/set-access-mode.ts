@@ -2,7 +2,7 @@ import { AccessMode, type AdminRole } from '../domain/model.js';
 import { isApplicationUser, isNonInteractiveUser } from '../domain/user-kinds.js';
 import type { DataverseTarget } from '../gateways/dataverse/dataverse.js';
 import type { AppServices } from '../services.js';
-import { RuleRefusal } from './errors.js';
+import { RuleRefusal } from '../domain/errors.js';
 import { removeEnvironmentLicenses } from './licenses.js';
 import { requireDataverse, requireEnvironment, requireSystemUser, requireUser } from './lookups.js';
 import { environmentView, systemUserView, type SystemUserView } from './views.js';

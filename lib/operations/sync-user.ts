@@ -1,7 +1,7 @@
 import type { DirectoryUser, Environment, SystemUser } from '../domain/model.js';
 import { isServiceError } from '../gateways/http/service-error.js';
 import type { AppServices } from '../services.js';
-import { RuleRefusal } from './errors.js';
+import { RuleRefusal } from '../domain/errors.js';
 import { requireDataverse, requireEnvironment, requireUser } from './lookups.js';
 import { environmentView, systemUserView, type SystemUserView } from './views.js';
 

@@ -3,7 +3,7 @@ import { diagnose, type Diagnosis } from '../../lib/diagnose/diagnose.js';
 import { salesforceReadiness } from '../../lib/diagnose/readiness.js';
 import type { ApiRequest, ApiResponse } from '../../lib/http/api.js';
 import { apiRoutes } from '../../lib/http/routes.js';
-import { NotFoundError } from '../../lib/operations/errors.js';
+import { NotFoundError } from '../../lib/domain/errors.js';
 import {
   APPLICATION_OBJECT_ID,
   DELETED_USER_ID,

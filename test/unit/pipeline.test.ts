@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_TABLE, PASSWORD_SHOWN_ONCE_NOTICE } from '../../lib/http/idempotency.js';
 import { OPERATIONS_TABLE } from '../../lib/http/operation-log.js';
 import { apiLink, defineRoute, json } from '../../lib/http/pipeline.js';
-import { RuleRefusal } from '../../lib/operations/errors.js';
+import { RuleRefusal } from '../../lib/domain/errors.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
 import { memoryServices } from './support/memory-tenant.js';
 import { apiRequest } from './support/requests.js';

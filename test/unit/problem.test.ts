@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
 import { PROBLEM_CONTENT_TYPE, problemFromError, serviceErrorProblem } from '../../lib/http/problem.js';
-import { NotFoundError, RuleRefusal, UpstreamRefusal } from '../../lib/operations/errors.js';
+import { NotFoundError, RuleRefusal, UpstreamRefusal } from '../../lib/domain/errors.js';
 
 const body = (response: { body?: unknown }) => response.body as Record<string, unknown>;
 

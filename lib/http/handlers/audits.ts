@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createAuditPipeline } from '../../composition.js';
 import { SEVERITY_RANK, type StoredFinding } from '../../domain/finding.js';
 import { createAuditStore, isSuppressed } from '../../gateways/storage/audit-store.js';
-import { NotFoundError } from '../../operations/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 import type { AppServices } from '../../services.js';
 import { defineRoute, json } from '../pipeline.js';
 import { validationProblem } from '../problem.js';
@@ -17,7 +17,7 @@ const SUBJECT_ID = z.string().min(1).max(200);
 async function runView(services: AppServices, runId: string | null) {
   const store = createAuditStore(services.tables);
   const run = runId ? await store.getRun(runId) : await store.getLatestRun();
-  if (!run) throw new NotFoundError('audit-run' as never, runId ?? 'latest', runId ? `No audit run '${runId}'.` : 'No audit has run yet.');
+  if (!run) throw new NotFoundError('audit-run', runId ?? 'latest', runId ? `No audit run '${runId}'.` : 'No audit has run yet.');
   const targets = await store.listTargets(run.runId);
   return { ...run, targets: targets.length > 0 ? targets : run.targets };
 }
@@ -98,7 +98,7 @@ export const auditRoutes = [
     async run({ services, params, query }) {
       const store = createAuditStore(services.tables);
       const run = await store.getRun(params.runId);
-      if (!run) throw new NotFoundError('audit-run' as never, params.runId, `No audit run '${params.runId}'.`);
+      if (!run) throw new NotFoundError('audit-run', params.runId, `No audit run '${params.runId}'.`);
       const history = await store.listRunFindings(run.runId);
       const byState = { new: 0, reopened: 0, open: 0, resolved: 0 };
       for (const entry of history) byState[entry.state]++;
@@ -168,7 +168,7 @@ export const auditRoutes = [
     params: z.object({ targetId: TARGET_ID, checkId: CHECK_ID, subjectId: SUBJECT_ID }),
     async run({ services, params }) {
       const removed = await createAuditStore(services.tables).unsuppress(params.checkId, params.targetId, params.subjectId);
-      if (!removed) throw new NotFoundError('suppression' as never, `${params.targetId}/${params.checkId}/${params.subjectId}`);
+      if (!removed) throw new NotFoundError('suppression', `${params.targetId}/${params.checkId}/${params.subjectId}`);
       return { status: 204 };
     },
   }),

@@ -1,6 +1,7 @@
 /**
- * Why a use case did not do what was asked, in the domain's words. The HTTP layer maps these to
- * problem+json (lib/http/problem.ts); nothing here knows about HTTP.
+ * Why a use case (an operation, a diagnosis, an audit query) did not do what was asked, in the
+ * domain's words. The HTTP layer maps these to problem+json (lib/http/problem.ts); nothing here
+ * knows about HTTP.
  */
 
 /** The fact ids of SPEC §1 a refusal may cite. */
@@ -16,7 +17,9 @@ export type MissingThing =
   | 'role'
   | 'org'
   | 'systemuser'
-  | 'integration-user';
+  | 'integration-user'
+  | 'audit-run'
+  | 'suppression';
 
 export abstract class OperationError extends Error {}
 
