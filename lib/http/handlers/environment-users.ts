@@ -46,6 +46,16 @@ const statusQuery = z.object({ until: z.enum(['enabled', 'present'], { message: 
 const statusPath = (env: string, userId: string, until: 'enabled' | 'present') =>
   `environments/${encodeURIComponent(env)}/users/${encodeURIComponent(userId)}/enable-status${until === 'present' ? '?until=present' : ''}`;
 
+/** 200 once the row is as asked; until then 202, with where and when to poll. */
+function answerOrPoll<R extends { user: { id: string } }>(
+  result: R,
+  ready: boolean,
+  poll: { env: string; until: 'enabled' | 'present'; link: (path: string) => string },
+) {
+  if (ready) return json(200, result);
+  return json(202, result, { location: poll.link(statusPath(poll.env, result.user.id, poll.until)), 'retry-after': RETRY_AFTER_SECONDS });
+}
+
 export const environmentUserRoutes = [
   defineRoute({
     name: 'environment-users-enable',
@@ -57,8 +67,7 @@ export const environmentUserRoutes = [
     body: enableBody,
     async run({ params, body, services, link }) {
       const result = await enableUser(services, { environmentId: params.env, user: params.user, license: body.license });
-      if (result.state === 'enabled') return json(200, result);
-      return json(202, result, { location: link(statusPath(params.env, result.user.id, 'enabled')), 'retry-after': RETRY_AFTER_SECONDS });
+      return answerOrPoll(result, result.state === 'enabled', { env: params.env, until: 'enabled', link });
     },
   }),
 
@@ -72,8 +81,7 @@ export const environmentUserRoutes = [
     query: statusQuery,
     async run({ params, query, services, link }) {
       const result = await userRowStatus(services, { environmentId: params.env, user: params.user, until: query.until });
-      if (result.state !== 'pending') return json(200, result);
-      return json(202, result, { location: link(statusPath(params.env, result.user.id, query.until)), 'retry-after': RETRY_AFTER_SECONDS });
+      return answerOrPoll(result, result.state !== 'pending', { env: params.env, until: query.until, link });
     },
   }),
 
@@ -115,8 +123,7 @@ export const environmentUserRoutes = [
     params: userInEnvironment,
     async run({ params, services, link }) {
       const result = await syncUser(services, { environmentId: params.env, user: params.user });
-      if (result.state === 'present') return json(200, result);
-      return json(202, result, { location: link(statusPath(params.env, result.user.id, 'present')), 'retry-after': RETRY_AFTER_SECONDS });
+      return answerOrPoll(result, result.state === 'present', { env: params.env, until: 'present', link });
     },
   }),
 
