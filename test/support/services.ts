@@ -1,9 +1,9 @@
-import { loadSettings } from '../../lib/config/settings.js';
 import { createServices } from '../../lib/composition.js';
 import type { AppServices } from '../../lib/services.js';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js';
+import type { Simulator, SimulatorOptions } from '../simulator/index.js';
 import type { Fixture } from '../simulator/fixture.js';
 import { startAzurite, type EmbeddedStorage } from './azurite.js';
+import { startTestTenant, type TestTenant } from './tenant.js';
 
 export interface TestServices {
   sim: Simulator;
@@ -20,12 +20,13 @@ export async function startTestServices(
   fixture: Fixture | unknown,
   options: SimulatorOptions & { env?: Record<string, string>; storage?: EmbeddedStorage; now?: () => Date } = {},
 ): Promise<TestServices> {
-  const sim = await startSimulator(fixture, options);
   const ownStorage = !options.storage;
   const storage = options.storage ?? (await startAzurite());
+  let tenant: TestTenant | undefined;
   try {
-    const settings = loadSettings({ ...sim.settingsEnv(options.env), STEWARD_STORAGE_CONNECTION: storage.connectionString });
-    const services = await createServices(settings, { dispatch: 'in-process', now: options.now });
+    tenant = await startTestTenant(fixture, { ...options, storageConnection: storage.connectionString });
+    const services = await createServices(tenant.settings, { dispatch: 'in-process', now: options.now });
+    const { sim } = tenant;
     return {
       sim,
       services,
@@ -36,7 +37,7 @@ export async function startTestServices(
       },
     };
   } catch (error) {
-    await sim.stop();
+    await tenant?.stop();
     if (ownStorage) await storage.stop();
     throw error;
   }
