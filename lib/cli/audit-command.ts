@@ -42,24 +42,34 @@ export function auditRunJson(report: AuditRunReport) {
 export function renderAuditTable(report: AuditRunReport): string {
   const json = auditRunJson(report);
   const names = new Map(report.run.targets.map((t) => [t.id, t.name ?? t.id]));
+  // For reading: the directory first, then environments, then orgs, each by name.
+  const kindRank = { tenant: 0, environment: 1, 'salesforce-org': 2 } as const;
+  const targets = [...report.run.targets].sort((a, b) => kindRank[a.kind] - kindRank[b.kind] || (a.name ?? a.id).localeCompare(b.name ?? b.id));
+  const position = new Map(targets.map((t, i) => [t.id, i]));
+  const findings = [...json.findings].sort((a, b) => (position.get(a.targetId) ?? -1) - (position.get(b.targetId) ?? -1));
+  const raisedKeys = new Set(
+    report.findings.filter((x) => x.previousSeverity && x.lastRunId === json.runId).map((x) => `${x.checkId}|${x.targetId}|${x.subjectId}`),
+  );
+  const previousSeverity = new Map(report.findings.map((x) => [`${x.checkId}|${x.targetId}|${x.subjectId}`, x.previousSeverity]));
   const lines: string[] = [];
   lines.push(`Run ${json.runId}: ${json.status}`);
   lines.push('');
   lines.push('Targets');
-  for (const t of report.run.targets) lines.push(`  ${t.status.padEnd(9)} ${t.kind.padEnd(14)} ${t.name ?? t.id}${t.error ? `  (${t.error})` : ''}`);
+  for (const t of targets) lines.push(`  ${t.status.padEnd(9)} ${t.kind.padEnd(14)} ${t.name ?? t.id}${t.error ? `  (${t.error})` : ''}`);
   lines.push('');
   const counts = { critical: 0, warning: 0, info: 0 };
   for (const f of json.findings) counts[f.severity]++;
   lines.push(`Findings: ${json.findings.length} (critical ${counts.critical}, warning ${counts.warning}, info ${counts.info}); resolved by this run: ${json.resolved.length}`);
   let current = '';
-  for (const f of json.findings) {
+  for (const f of findings) {
     if (f.targetId !== current) {
       current = f.targetId;
       lines.push('');
       lines.push(`  ${names.get(f.targetId) ?? f.targetId}`);
     }
-    const raised = report.findings.find((x) => x.checkId === f.checkId && x.targetId === f.targetId && x.subjectId === f.subjectId && x.previousSeverity && x.lastRunId === json.runId);
-    lines.push(`    ${f.severity.toUpperCase().padEnd(8)} ${f.state.padEnd(8)} ${f.title}${raised ? ` (was ${raised.previousSeverity})` : ''}${f.suppressed ? ' [suppressed]' : ''}`);
+    const key = `${f.checkId}|${f.targetId}|${f.subjectId}`;
+    const raised = raisedKeys.has(key) ? ` (was ${previousSeverity.get(key)})` : '';
+    lines.push(`    ${f.severity.toUpperCase().padEnd(8)} ${f.state.padEnd(8)} ${f.title}${raised}${f.suppressed ? ' [suppressed]' : ''}`);
     lines.push(`             ${f.checkId} · ${/^.*?[.!?](\s|$)/.exec(f.remediation)?.[0]?.trim() ?? f.remediation}`);
   }
   if (json.resolved.length > 0) {
