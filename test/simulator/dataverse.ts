@@ -117,6 +117,25 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
     versions.set(row, entry);
     return entry;
   };
+  /**
+   * The columns every record has, answered alike for every entity; `otherwise` answers the rest.
+   * (An entity that answers one of them differently has its own case first.)
+   */
+  const recordColumn = (row: Row, column: string, otherwise: () => unknown): unknown => {
+    switch (column) {
+      case 'organizationid':
+        return orgId;
+      case 'createdon':
+        return CREATED_ON;
+      case 'modifiedon':
+        return versionOf(row).modifiedOn;
+      case 'versionnumber':
+        return versionOf(row).version;
+      default:
+        return otherwise();
+    }
+  };
+
 
   const syntheticBu = { businessunitid: stableId('business-unit', envId), name: orgName, parentbusinessunitid: null };
   const businessUnits = (): Row[] => (environment.businessunits.length > 0 ? environment.businessunits : [syntheticBu]) as Row[];
@@ -153,8 +172,6 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
           return id;
         case 'ownerid':
           return id;
-        case 'organizationid':
-          return orgId;
         case '_businessunitid_value':
           return (row.businessunitid as string | undefined) ?? rootBusinessUnitId();
         case 'fullname':
@@ -173,12 +190,6 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
           return stableId(id, 'queue');
         case '_defaultmailbox_value':
           return stableId(id, 'mailbox');
-        case 'createdon':
-          return CREATED_ON;
-        case 'modifiedon':
-          return versionOf(row).modifiedOn;
-        case 'versionnumber':
-          return versionOf(row).version;
         case 'setupuser':
           return false;
         case 'isintegrationuser':
@@ -196,8 +207,10 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
         case 'yomilastname':
           return row[column] ?? null;
         default:
-          if (column in row) return row[column] ?? null;
-          return column in SYSTEMUSER_DEFAULTS ? SYSTEMUSER_DEFAULTS[column] : null;
+          return recordColumn(row, column, () => {
+            if (column in row) return row[column] ?? null;
+            return column in SYSTEMUSER_DEFAULTS ? SYSTEMUSER_DEFAULTS[column] : null;
+          });
       }
     },
   };
@@ -227,8 +240,6 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
           return id;
         case 'name':
           return row.name;
-        case 'organizationid':
-          return orgId;
         case '_businessunitid_value':
           return (row.businessunitid as string | undefined) ?? rootBusinessUnitId();
         case 'roleidunique':
@@ -240,15 +251,11 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
         case '_createdby_value':
         case '_modifiedby_value':
           return systemId;
-        case 'createdon':
-          return CREATED_ON;
-        case 'modifiedon':
-          return versionOf(row).modifiedOn;
-        case 'versionnumber':
-          return versionOf(row).version;
         default:
-          if (column in row) return row[column] ?? null;
-          return column in ROLE_DEFAULTS ? ROLE_DEFAULTS[column] : null;
+          return recordColumn(row, column, () => {
+            if (column in row) return row[column] ?? null;
+            return column in ROLE_DEFAULTS ? ROLE_DEFAULTS[column] : null;
+          });
       }
     },
   };
@@ -287,16 +294,8 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
           return row[column] ?? false;
         case '_administratorid_value':
           return systemId;
-        case 'organizationid':
-          return orgId;
-        case 'createdon':
-          return CREATED_ON;
-        case 'modifiedon':
-          return versionOf(row).modifiedOn;
-        case 'versionnumber':
-          return versionOf(row).version;
         default:
-          return row[column] ?? null;
+          return recordColumn(row, column, () => row[column] ?? null);
       }
     },
   };
@@ -321,19 +320,11 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
           return row.isdisabled ?? false;
         case 'inheritancemask':
           return 1023;
-        case 'organizationid':
-          return orgId;
         case '_createdby_value':
         case '_modifiedby_value':
           return systemId;
-        case 'createdon':
-          return CREATED_ON;
-        case 'modifiedon':
-          return versionOf(row).modifiedOn;
-        case 'versionnumber':
-          return versionOf(row).version;
         default:
-          return row[column] ?? null;
+          return recordColumn(row, column, () => row[column] ?? null);
       }
     },
   };
@@ -348,8 +339,6 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
     collections: {},
     value: (_row, column) => {
       switch (column) {
-        case 'organizationid':
-          return orgId;
         case 'name':
           return orgName;
         case 'orgdborgsettings':
@@ -371,14 +360,13 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
         case 'systemuserid':
         case '_modifiedby_value':
           return systemId;
-        case 'createdon':
-          return CREATED_ON;
+        // Its version moves with its settings too.
         case 'modifiedon':
           return versionOf(orgRow, environment.orgSettings).modifiedOn;
         case 'versionnumber':
           return versionOf(orgRow, environment.orgSettings).version;
         default:
-          return column in ORGANIZATION_DEFAULTS ? ORGANIZATION_DEFAULTS[column] : null;
+          return recordColumn(orgRow, column, () => (column in ORGANIZATION_DEFAULTS ? ORGANIZATION_DEFAULTS[column] : null));
       }
     },
   };
