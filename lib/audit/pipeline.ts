@@ -58,6 +58,11 @@ function stableCause(error: string | undefined): string | null {
   return match ? [match[1], match[2]].filter(Boolean).join(' ') : error.slice(0, 200);
 }
 
+/** Waits for every write to settle (none may still be under way when a retry starts), then throws the first failure. */
+async function settleAll(writes: readonly Promise<unknown>[]): Promise<void> {
+  for (const outcome of await Promise.allSettled(writes)) if (outcome.status === 'rejected') throw outcome.reason;
+}
+
 function describe(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 500);
 }
@@ -188,9 +193,7 @@ export class AuditPipeline {
         const snapshot = await services.salesforce.getOrgSnapshot(targetId);
         findings = runSalesforceChecks(name, snapshot, services.settings);
       }
-      // Both settle before anything else happens (a retry must not overlap a write still under way).
-      const stored = await Promise.allSettled([summaryStored, this.record(runId, [{ targetId, checkIds: 'all', findings }], previous)]);
-      for (const outcome of stored) if (outcome.status === 'rejected') throw outcome.reason;
+      await settleAll([summaryStored, this.record(runId, [{ targetId, checkIds: 'all', findings }], previous)]);
       const done: RunTarget = { ...base, status: 'succeeded' };
       await store.setTargetStatus(runId, done);
       return done;
@@ -216,8 +219,7 @@ export class AuditPipeline {
       state: f.status === 'resolved' ? 'resolved' : f.openedRunId === runId ? (f.reopenCount > 0 ? 'reopened' : 'new') : 'open',
     }));
     // Independent writes (a retry writes both again: the history keeps the union, findings are upserts).
-    const written = await Promise.allSettled([store.saveFindings(outcome.changed), store.saveRunFindings(runId, entries)]);
-    for (const result of written) if (result.status === 'rejected') throw result.reason;
+    await settleAll([store.saveFindings(outcome.changed), store.saveRunFindings(runId, entries)]);
     const inProcess = this.inProcessRuns.get(runId);
     if (inProcess) {
       // What the store now holds for these targets: the previous findings with the changed ones written over them.

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { constants, gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import pLimit from 'p-limit';
 import { statusOf, toStorageError } from './errors.js';
 
 /** Claims `list` downloads at once. */
@@ -72,16 +73,7 @@ export class ClaimStore {
     const names: string[] = [];
     for await (const blob of this.container.listBlobsFlat({ prefix: `${runId}/${prefix}` })) names.push(blob.name);
     // One download per claim (an audit has one per environment): a few at a time, in listing order.
-    const values: T[] = new Array(names.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < names.length) {
-        const i = next++;
-        const buffer = await this.container.getBlockBlobClient(names[i]!).downloadToBuffer();
-        values[i] = await decode<T>(buffer);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LIST_DOWNLOADS_IN_FLIGHT, names.length) }, worker));
-    return values;
+    const limit = pLimit(LIST_DOWNLOADS_IN_FLIGHT);
+    return Promise.all(names.map((name) => limit(async () => decode<T>(await this.container.getBlockBlobClient(name).downloadToBuffer()))));
   }
 }
