@@ -636,27 +636,14 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
       }
       return out;
     };
+    const context = kind ? contextFor(kind === 'role' ? 'directoryRoles' : `${kind}s`, select) : contextFor('directoryObjects', select);
+    const typed = objects.filter((o) => !kind || o.kind === kind);
     if (!filter && call.query.get('$orderby') === null) {
       // Nothing reads the other pages' items: only this page's are projected.
-      const typed = objects.filter((o) => !kind || o.kind === kind);
-      const pageContext = kind ? contextFor(kind === 'role' ? 'directoryRoles' : `${kind}s`, select) : contextFor('directoryObjects', select);
-      return page(call, path, pageContext, typed, withCount, (o) => shapeOf(projectObject(o, undefined)));
+      return page(call, path, context, typed, withCount, (o) => shapeOf(projectObject(o, undefined)));
     }
-    const items = objects
-      .filter((o) => !kind || o.kind === kind)
-      .map((o) => projectObject(o, undefined))
-      .filter((o) => !filter || evaluateFilter(filter, o));
-    const projected = items.map((full) => {
-      if (!select) return full;
-      const out: Json = { '@odata.type': full['@odata.type'] };
-      for (const s of select) {
-        const key = Object.keys(full).find((k) => k.toLowerCase() === s.toLowerCase());
-        if (key) out[key] = full[key];
-      }
-      return out;
-    });
-    const context = kind ? contextFor(kind === 'role' ? 'directoryRoles' : `${kind}s`, select) : contextFor('directoryObjects', select);
-    return page(call, path, context, order(call, projected, (o, p) => o[p]), withCount);
+    const items = typed.map((o) => projectObject(o, undefined)).filter((o) => !filter || evaluateFilter(filter, o));
+    return page(call, path, context, order(call, items.map(shapeOf), (o, p) => o[p]), withCount);
   };
 
   const resolveAll = (ids: readonly string[]): DirectoryObject[] => {
