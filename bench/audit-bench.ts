@@ -10,7 +10,7 @@ import { createServices } from '../lib/composition.js';
 import { loadSettings } from '../lib/config/settings.js';
 import { createAuditStore, type AuditStore } from '../lib/gateways/storage/audit-store.js';
 import { ClaimStore } from '../lib/gateways/storage/claims.js';
-import { startAzurite, type EmbeddedStorage } from '../test/support/azurite.js';
+import { startAzurite, type EmbeddedStorage } from '../simulator/storage/azurite.js';
 import { runFloor } from './floor.js';
 
 /**
@@ -37,7 +37,7 @@ const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOStr
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** The simulator child process and its line-based control channel (SPEC-free: see test/simulator/main.ts). */
+/** The simulator child process and its line-based control channel (SPEC-free: see simulator/main.ts). */
 class SimulatorProcess {
   private waiting: ((line: string) => void)[] = [];
   private lines: Interface;
@@ -54,7 +54,7 @@ class SimulatorProcess {
   static async start(shape: object, latencyMs: number): Promise<SimulatorProcess> {
     const child = spawn(
       process.execPath,
-      ['--max-old-space-size=8192', '--import', 'tsx', join(root, 'test/simulator/main.ts'), '--generate', JSON.stringify(shape), '--latency', String(latencyMs)],
+      ['--max-old-space-size=8192', '--import', 'tsx', join(root, 'simulator/main.ts'), '--generate', JSON.stringify(shape), '--latency', String(latencyMs)],
       { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
     );
     const lines = createInterface({ input: child.stdout!, terminal: false });

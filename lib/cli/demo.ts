@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { demoTenant, ids, SKU } from '../../fixtures/demo-tenant.js';
 import type { AddressInfo } from 'node:net';
 import { runAuditInProcess } from '../audit/in-process.js';
 import { createAuditPipeline } from '../composition.js';
@@ -12,8 +13,6 @@ import { openRuntime } from './runtime.js';
  */
 async function main() {
   // Composition point: the demo tenant and a stand-in for the Logic App's HTTP trigger.
-  const fixtureModule = '../../test/fixtures/demo-tenant.js';
-  const { demoTenant, ids, SKU } = (await import(fixtureModule)) as typeof import('../../test/fixtures/demo-tenant.js');
   const received: unknown[] = [];
   const logicApp = createServer((req, res) => {
     let body = '';

@@ -1,3 +1,5 @@
+import { loadFixture, startSimulator, type Simulator } from '../../simulator/index.js';
+import { startAzurite } from '../../simulator/storage/azurite.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { createServices } from '../composition.js';
 import type { AppServices } from '../services.js';
@@ -13,7 +15,7 @@ export interface Runtime {
   /** Present with --fixture: the simulator's request log, for the curious. */
   requestCount?: () => number;
   /** Present with --fixture: the simulated tenant, which the demo changes between runs. */
-  simulator?: import('../../test/simulator/index.js').Simulator;
+  simulator?: Simulator;
   close(): Promise<void>;
 }
 
@@ -24,10 +26,8 @@ export async function openRuntime(options: { fixture?: string | object; storage?
     let requestCount: (() => number) | undefined;
     let simulator: Runtime['simulator'];
     if (options.fixture) {
-      // Composition point: the only product entry that starts the simulator (dynamic import, so a
-      // deployment without test/ never loads it).
-      const simulatorModule = '../../test/simulator/index.js';
-      const { startSimulator, loadFixture } = (await import(simulatorModule)) as typeof import('../../test/simulator/index.js');
+      // Composition point: the CLI is the only product entry that starts the simulator. The
+      // Functions entry point never imports lib/cli, so a deployment never loads simulator/.
       const sim = await startSimulator(typeof options.fixture === 'string' ? loadFixture(options.fixture) : options.fixture);
       simulator = sim;
       closers.push(() => sim.stop());
@@ -36,8 +36,6 @@ export async function openRuntime(options: { fixture?: string | object; storage?
     }
     let storage = options.storage ?? env.STEWARD_STORAGE_CONNECTION ?? env.AzureWebJobsStorage;
     if (!storage || options.fixture && !options.storage) {
-      const azuriteModule = '../../test/support/azurite.js';
-      const { startAzurite } = (await import(azuriteModule)) as typeof import('../../test/support/azurite.js');
       const azurite = await startAzurite();
       closers.push(() => azurite.stop());
       storage = azurite.connectionString;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diagnose, type Diagnosis } from '../../lib/diagnose/diagnose.js';
 import { salesforceReadiness } from '../../lib/diagnose/readiness.js';
-import { loadFixture, type Fixture } from '../simulator/index.js';
+import { loadFixture, type Fixture } from '../../simulator/index.js';
 import { startTestServices, type TestServices } from '../support/services.js';
 
 /**

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAuditInProcess } from '../../lib/audit/in-process.js';
 import { createAuditPipeline } from '../../lib/composition.js';
-import { startAzurite, type EmbeddedStorage } from '../support/azurite.js';
+import { startAzurite, type EmbeddedStorage } from '../../simulator/storage/azurite.js';
 import { startTestServices } from '../support/services.js';
 
 const shared = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredential } from '../../lib/gateways/identity/credential.js';
-import type { Fixture } from '../simulator/fixture.js';
+import type { Fixture } from '../../simulator/core/fixture.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /**

@@ -11,8 +11,8 @@ import type { AuditPipeline, AuditRunReport } from '../../lib/audit/pipeline.js'
 import { createAuditPipeline } from '../../lib/composition.js';
 import { createAuditStore, type AuditStore } from '../../lib/gateways/storage/audit-store.js';
 import { Tables } from '../../lib/gateways/storage/tables.js';
-import { demoExpectedFindings, demoTenant, ids } from '../fixtures/demo-tenant.js';
-import { stableId } from '../simulator/generate.js';
+import { demoExpectedFindings, demoTenant, ids } from '../../fixtures/demo-tenant.js';
+import { stableId } from '../../simulator/core/generate.js';
 import { startTestServices, type TestServices } from '../support/services.js';
 
 /**

@@ -3,7 +3,7 @@ import { InProcessDispatcher, type AuditDispatcher } from '../../lib/audit/dispa
 import type { ApiRequest, ApiResponse, AppRole, RouteDefinition } from '../../lib/http/api.js';
 import { apiRoutes } from '../../lib/http/routes.js';
 import type { AppServices } from '../../lib/services.js';
-import { demoExpectedFindings, demoTenant, ids } from '../fixtures/demo-tenant.js';
+import { demoExpectedFindings, demoTenant, ids } from '../../fixtures/demo-tenant.js';
 import { startTestServices, type TestServices } from '../support/services.js';
 
 /**

@@ -5,7 +5,7 @@ import type { AuditPipeline, AuditTargetMessage } from '../../lib/audit/pipeline
 import { createAuditPipeline, createServices } from '../../lib/composition.js';
 import { loadSettings } from '../../lib/config/settings.js';
 import type { AppServices } from '../../lib/services.js';
-import { demoExpectedFindings, demoTenant } from '../fixtures/demo-tenant.js';
+import { demoExpectedFindings, demoTenant } from '../../fixtures/demo-tenant.js';
 import { startTestServices, type TestServices } from '../support/services.js';
 
 /**

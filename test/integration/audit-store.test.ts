@@ -15,7 +15,7 @@ import {
 } from '../../lib/gateways/storage/audit-store.js';
 import { hashKey, keySafe, subjectRowKey } from '../../lib/gateways/storage/keys.js';
 import { Tables } from '../../lib/gateways/storage/tables.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type EmbeddedStorage } from '../support/azurite.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type EmbeddedStorage } from '../../simulator/storage/azurite.js';
 
 type Policy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
 

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClaimStore } from '../../lib/gateways/storage/claims.js';
-import { startAzurite, type EmbeddedStorage } from '../support/azurite.js';
+import { startAzurite, type EmbeddedStorage } from '../../simulator/storage/azurite.js';
 
 let azurite: EmbeddedStorage;
 let claims: ClaimStore;

@@ -6,8 +6,8 @@ import type { RetryPolicy } from '../../lib/gateways/http/retry.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
 import { createCredential } from '../../lib/gateways/identity/credential.js';
 import { createEnvironmentGateway } from '../../lib/gateways/powerplatform/bap-environments.js';
-import type { Fixture } from '../simulator/fixture.js';
-import { generateTenant } from '../simulator/generate.js';
+import type { Fixture } from '../../simulator/core/fixture.js';
+import { generateTenant } from '../../simulator/core/generate.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /** Retries without waiting long: the simulator's `Retry-After` values are what the tests control. */

@@ -4,9 +4,9 @@ import type { RetryPolicy } from '../../lib/gateways/http/retry.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
 import { createCredential } from '../../lib/gateways/identity/credential.js';
 import type { DirectoryUser } from '../../lib/domain/model.js';
-import type { Fixture, RequestRecord } from '../simulator/index.js';
-import { generateTenant } from '../simulator/generate.js';
-import { GRAPH_IDS, GUEST_UPN, OBRIEN_UPN, graphTenant } from '../simulator/graph-fixture.js';
+import type { Fixture, RequestRecord } from '../../simulator/index.js';
+import { generateTenant } from '../../simulator/core/generate.js';
+import { GRAPH_IDS, GUEST_UPN, OBRIEN_UPN, graphTenant } from '../fixtures/graph-tenant.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /** Quick retries for tests: Retry-After is still honoured, back-off is a few ms. */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPH_SCOPE } from '../../lib/gateways/graph/graph-directory.js';
 import { createCredential } from '../../lib/gateways/identity/credential.js';
-import { GRAPH_IDS, GUEST_UPN, graphTenant } from '../simulator/graph-fixture.js';
-import { simulatedRoleId } from '../simulator/graph.js';
+import { GRAPH_IDS, GUEST_UPN, graphTenant } from '../fixtures/graph-tenant.js';
+import { simulatedRoleId } from '../../simulator/graph/graph.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /** The simulator's Microsoft Graph wire behaviour, spoken to with plain fetch. */

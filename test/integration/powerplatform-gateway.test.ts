@@ -5,7 +5,7 @@ import { ServiceError } from '../../lib/gateways/http/service-error.js';
 import { createCredential } from '../../lib/gateways/identity/credential.js';
 import { createDataverseGateway } from '../../lib/gateways/dataverse/web-api-dataverse.js';
 import { createEnvironmentGateway, environmentTypeOf, toEnvironment } from '../../lib/gateways/powerplatform/bap-environments.js';
-import type { Fixture, FixtureEnvironment } from '../simulator/fixture.js';
+import type { Fixture, FixtureEnvironment } from '../../simulator/core/fixture.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 const FAST_RETRY: RetryPolicy = { retries: 8, minDelayMs: 1, maxDelayMs: 10, maxRetryAfterMs: 1500 };

@@ -5,8 +5,8 @@ import type { SalesforceOrgSnapshot } from '../../lib/domain/model.js';
 import type { RetryPolicy } from '../../lib/gateways/http/retry.js';
 import { isServiceError, type ServiceError } from '../../lib/gateways/http/service-error.js';
 import { JsforceSalesforceGateway, createSalesforceGateway } from '../../lib/gateways/salesforce/jsforce-salesforce.js';
-import { generateTenant, salesforceId } from '../simulator/generate.js';
-import type { RequestRecord } from '../simulator/index.js';
+import { generateTenant, salesforceId } from '../../simulator/core/generate.js';
+import type { RequestRecord } from '../../simulator/index.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 // ── Fixtures ─────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { soqlList, soqlString } from '../../lib/gateways/salesforce/soql-literal.js';
-import { createSoqlDatabase, executeSoql, parseSoql, SoqlError, type SoqlObject } from '../simulator/soql.js';
+import { createSoqlDatabase, executeSoql, parseSoql, SoqlError, type SoqlObject } from '../../simulator/salesforce/soql.js';
 
 const objects: SoqlObject[] = [
   {

@@ -1,8 +1,8 @@
 import { createServices } from '../../lib/composition.js';
 import type { AppServices } from '../../lib/services.js';
-import type { Simulator, SimulatorOptions } from '../simulator/index.js';
-import type { Fixture } from '../simulator/fixture.js';
-import { startAzurite, type EmbeddedStorage } from './azurite.js';
+import type { Simulator, SimulatorOptions } from '../../simulator/index.js';
+import type { Fixture } from '../../simulator/core/fixture.js';
+import { startAzurite, type EmbeddedStorage } from '../../simulator/storage/azurite.js';
 import { startTestTenant, type TestTenant } from './tenant.js';
 
 export interface TestServices {

@@ -1,7 +1,7 @@
 import { loadSettings, type Settings } from '../../lib/config/settings.js';
 import { trustCertificateAuthorities, type TrustedTls } from '../../lib/gateways/http/tls.js';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js';
-import type { Fixture } from '../simulator/fixture.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
+import type { Fixture } from '../../simulator/core/fixture.js';
 
 export interface TestTenant {
   sim: Simulator;

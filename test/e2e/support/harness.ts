@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import type { Settings } from '../../../lib/config/settings.js';
 import { startLocalServer, type LocalServer } from '../../../lib/http/local-server.js';
 import type { AppServices } from '../../../lib/services.js';
-import type { Fixture } from '../../simulator/fixture.js';
+import type { Fixture } from '../../../simulator/core/fixture.js';
 import { startTestServices, type TestServices } from '../../support/services.js';
 
 /**

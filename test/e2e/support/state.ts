@@ -1,4 +1,4 @@
-import type { Simulator } from '../../simulator/index.js';
+import type { Simulator } from '../../../simulator/index.js';
 
 /** Reads of the simulated tenant's live state, in the words the assertions need. */
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { SimContext } from './context.js';
-import { ORGANIZATION_COLUMNS, ORGANIZATION_DEFAULTS, ROLE_COLUMNS, ROLE_DEFAULTS, SYSTEMUSER_COLUMNS, SYSTEMUSER_DEFAULTS } from './dataverse-schema.js';
-import type { FixtureEnvironment, FixtureSystemUser } from './fixture.js';
-import { stableId } from './generate.js';
-import { json, type SimHandler, type SimRequest, type SimResponse } from './host.js';
+import type { SimContext } from '../core/context.js';
+import { ORGANIZATION_COLUMNS, ORGANIZATION_DEFAULTS, ROLE_COLUMNS, ROLE_DEFAULTS, SYSTEMUSER_COLUMNS, SYSTEMUSER_DEFAULTS } from './schema.js';
+import type { FixtureEnvironment, FixtureSystemUser } from '../core/fixture.js';
+import { stableId } from '../core/generate.js';
+import { json, type SimHandler, type SimRequest, type SimResponse } from '../core/host.js';
 import {
   ODataQueryError,
   QUERY_ERROR_CODE,

@@ -1,14 +1,14 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
-import { generateTenant, type TenantShape } from './generate.js';
+import { generateTenant, type TenantShape } from './core/generate.js';
 import { loadFixture, startSimulator, type Simulator } from './index.js';
 
 /**
  * The simulated tenant as a process of its own (the benchmark runs it so that the memory it
  * measures is Steward's alone, and so that the simulator's work does not share Steward's thread).
  *
- *   tsx test/simulator/main.ts --generate '{"users":1000,"environments":2,"systemusersPerEnvironment":500,"salesforceOrgs":1}' --latency 20
- *   tsx test/simulator/main.ts --fixture fixtures/contoso.json
+ *   tsx simulator/main.ts --generate '{"users":1000,"environments":2,"systemusersPerEnvironment":500,"salesforceOrgs":1}' --latency 20
+ *   tsx simulator/main.ts --fixture fixtures/contoso.json
  *
  * Once every host listens it prints ONE line on stdout, `{"ready":true,"pid":…,"env":{…}}`, where
  * `env` is `sim.settingsEnv()` (the app settings that point Steward at it, the CA certificate

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SimResponse } from './host.js';
+import type { SimResponse } from '../core/host.js';
 
 /**
  * The OData pieces of the simulated Microsoft Graph: error bodies, `$filter` parsing and evaluation,

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { issueToken, type SimContext } from './context.js';
-import type { FixtureSalesforceOrg } from './fixture.js';
-import { json, type SimHandler, type SimRequest, type SimResponse } from './host.js';
+import { issueToken, type SimContext } from '../core/context.js';
+import type { FixtureSalesforceOrg } from '../core/fixture.js';
+import { json, type SimHandler, type SimRequest, type SimResponse } from '../core/host.js';
 import { executeSoql, SoqlError, type SoqlDatabase, type SoqlField, type SoqlFieldType, type SoqlObject } from './soql.js';
 
 /**

@@ -1,18 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import selfsigned from 'selfsigned';
-import { checkBearer, type SimContext } from './context.js';
-import { createDataverseHandler } from './dataverse.js';
-import { createEntraHandler } from './entra.js';
-import { FaultPlan } from './faults.js';
-import { parseFixture, type Fixture, type FaultScope } from './fixture.js';
-import { createGraphHandler } from './graph.js';
-import { startHost, type Host, type RequestRecord } from './host.js';
-import { createPowerPlatformHandler } from './powerplatform.js';
-import { createSalesforceHandler, salesforceClientFor } from './salesforce.js';
+import { checkBearer, type SimContext } from './core/context.js';
+import { createDataverseHandler } from './dataverse/dataverse.js';
+import { createEntraHandler } from './entra/entra.js';
+import { FaultPlan } from './core/faults.js';
+import { parseFixture, type Fixture, type FaultScope } from './core/fixture.js';
+import { createGraphHandler } from './graph/graph.js';
+import { startHost, type Host, type RequestRecord } from './core/host.js';
+import { createPowerPlatformHandler } from './powerplatform/powerplatform.js';
+import { createSalesforceHandler, salesforceClientFor } from './salesforce/salesforce.js';
 
-export type { Fixture } from './fixture.js';
-export { loadFixture, parseFixture } from './fixture.js';
-export type { RequestRecord } from './host.js';
+export type { Fixture } from './core/fixture.js';
+export { loadFixture, parseFixture } from './core/fixture.js';
+export type { RequestRecord } from './core/host.js';
 
 export interface SimulatorOptions {
   /** Latency added to every answer (the bench uses 20 ms). */

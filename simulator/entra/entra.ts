@@ -1,6 +1,6 @@
-import type { SimContext } from './context.js';
-import { issueToken } from './context.js';
-import { json, type SimHandler } from './host.js';
+import type { SimContext } from '../core/context.js';
+import { issueToken } from '../core/context.js';
+import { json, type SimHandler } from '../core/host.js';
 
 /**
  * The Microsoft identity platform's endpoints that `@azure/identity` (MSAL) calls for the client

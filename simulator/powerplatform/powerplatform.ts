@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { SimContext } from './context.js';
-import type { FixtureEnvironment, FixtureSystemUser, FixtureUser } from './fixture.js';
-import { stableId } from './generate.js';
-import { json, type SimHandler, type SimRequest, type SimResponse } from './host.js';
+import type { SimContext } from '../core/context.js';
+import type { FixtureEnvironment, FixtureSystemUser, FixtureUser } from '../core/fixture.js';
+import { stableId } from '../core/generate.js';
+import { json, type SimHandler, type SimRequest, type SimResponse } from '../core/host.js';
 
 /**
  * The Power Platform admin API (BAP, `api.bap.microsoft.com`):

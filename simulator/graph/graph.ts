@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { SimContext } from './context.js';
-import type { Fixture, FixtureGroup, FixtureUser } from './fixture.js';
-import { stableId } from './generate.js';
+import type { SimContext } from '../core/context.js';
+import type { Fixture, FixtureGroup, FixtureUser } from '../core/fixture.js';
+import { stableId } from '../core/generate.js';
 import {
   GraphFault,
   badRequest,
@@ -18,8 +18,8 @@ import {
   segmentNotFound,
   unsupportedQuery,
   type FilterNode,
-} from './graph-odata.js';
-import type { SimHandler, SimRequest, SimResponse } from './host.js';
+} from './odata.js';
+import type { SimHandler, SimRequest, SimResponse } from '../core/host.js';
 
 /**
  * Microsoft Graph v1.0, as far as Steward uses it: users (list, get, create, update, delete,
