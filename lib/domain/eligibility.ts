@@ -79,94 +79,113 @@ function licensePathOf(input: EligibilityInput): LicensePath {
   return 'none';
 }
 
-/** The requirements of D4 (and D3, D5) for one user in one environment. */
-export function evaluateEligibility(input: EligibilityInput): Eligibility {
-  const { user, environment, adminRoles, group } = input;
-  const reasons: Reason[] = [];
-  const upn = user?.userPrincipalName ?? 'the user';
+/** D3: an environment without a Dataverse database takes no users at all. */
+function dataverseRequirement({ environment }: EligibilityInput): Reason | null {
+  if (environment.hasDataverse) return null;
+  return {
+    factId: 'D3',
+    message: `Environment "${environment.displayName}" has no Dataverse database: users cannot be added to it.`,
+    remediation: 'Add a Dataverse database to the environment, or give the user access to an environment that has one (D3, E1).',
+  };
+}
 
-  if (!environment.hasDataverse) {
-    reasons.push({
-      factId: 'D3',
-      message: `Environment "${environment.displayName}" has no Dataverse database: users cannot be added to it.`,
-      remediation: 'Add a Dataverse database to the environment, or give the user access to an environment that has one (D3, E1).',
-    });
-  }
-
+/** D4.1: enabled in Entra, not deleted or soft-deleted (a user deleted in Entra becomes disabled). */
+function accountRequirement({ user }: EligibilityInput): Reason | null {
   if (!user) {
-    reasons.push({
+    return {
       factId: 'D4.1',
       message: 'The account does not exist in Microsoft Entra ID (deleted or never created); its systemuser becomes disabled.',
       remediation: 'Restore the account from deleted users, or remove the leftover systemuser from the environment (D4.1).',
-    });
-  } else if (!user.accountEnabled) {
-    reasons.push({
-      factId: 'D4.1',
-      message: `${upn} is disabled in Microsoft Entra ID (sign-in blocked).`,
-      remediation: 'Enable the account in Entra ID if the person still needs access; a re-enabled account needs a new invitation (D4.1, E6).',
-    });
+    };
   }
+  if (user.accountEnabled) return null;
+  return {
+    factId: 'D4.1',
+    message: `${user.userPrincipalName} is disabled in Microsoft Entra ID (sign-in blocked).`,
+    remediation: 'Enable the account in Entra ID if the person still needs access; a re-enabled account needs a new invitation (D4.1, E6).',
+  };
+}
 
-  const licensePath = licensePathOf(input);
-  if (user && licensePath === 'none') {
-    const guest = user.userType === 'Guest';
-    reasons.push({
-      factId: 'D4.2',
-      message: guest
-        ? `${upn} is a guest with no license of this tenant: a license from the guest's home tenant does not count.`
-        : `${upn} holds no license that entitles to the environment, and no exception applies (not an administrator, not non-interactive, no pass per app, no tenant marketing license).`,
-      remediation: guest
-        ? "Assign the guest a license of this tenant (the environment's tenant) that includes Dataverse (D4.2)."
-        : 'Assign a license that includes Dataverse (for example Dynamics 365 or Power Apps per user), then wait for the sync (D4.2, U2).',
-    });
-  }
+/** D4.2: a valid license or one of its exceptions; a guest's home-tenant license does not count. */
+function licenseRequirement({ user }: EligibilityInput, licensePath: LicensePath): Reason | null {
+  if (!user || licensePath !== 'none') return null;
+  const upn = user.userPrincipalName;
+  const guest = user.userType === 'Guest';
+  return {
+    factId: 'D4.2',
+    message: guest
+      ? `${upn} is a guest with no license of this tenant: a license from the guest's home tenant does not count.`
+      : `${upn} holds no license that entitles to the environment, and no exception applies (not an administrator, not non-interactive, no pass per app, no tenant marketing license).`,
+    remediation: guest
+      ? "Assign the guest a license of this tenant (the environment's tenant) that includes Dataverse (D4.2)."
+      : 'Assign a license that includes Dataverse (for example Dynamics 365 or Power Apps per user), then wait for the sync (D4.2, U2).',
+  };
+}
 
-  if (group && user && !group.directMember && !group.owner && !isGroupExemptAdmin(adminRoles)) {
-    const nested = group.nestedVia.map((g) => g.displayName ?? g.id);
-    const groupName = group.groupName ?? group.groupId;
-    reasons.push({
-      factId: 'D4.3',
-      message:
-        nested.length > 0
-          ? `${upn} is only a member of "${groupName}" through the nested group "${nested.join('", "')}": nested groups are not supported and are ignored (E4).`
-          : adminRoles.has('dynamics365Administrator')
-            ? `${upn} is a Dynamics 365 administrator but not a direct member of the environment's security group "${groupName}"; unlike Global and Power Platform administrators, a Dynamics 365 administrator must be a member.`
-            : `${upn} is not a direct member of the environment's security group "${groupName}".`,
-      remediation: `Add the user directly to the security group "${groupName}" (D4.3${nested.length > 0 ? ', E4' : ''}), then force a sync (D1).`,
-    });
-  }
+/**
+ * D4.3: direct membership (or ownership) of the environment's security group, unless a Global or
+ * Power Platform administrator; a membership through a nested group is ignored (E4).
+ */
+function securityGroupRequirement({ user, group, adminRoles }: EligibilityInput): Reason | null {
+  if (!group || !user || group.directMember || group.owner || isGroupExemptAdmin(adminRoles)) return null;
+  const upn = user.userPrincipalName;
+  const nested = group.nestedVia.map((g) => g.displayName ?? g.id);
+  const groupName = group.groupName ?? group.groupId;
+  return {
+    factId: 'D4.3',
+    message:
+      nested.length > 0
+        ? `${upn} is only a member of "${groupName}" through the nested group "${nested.join('", "')}": nested groups are not supported and are ignored (E4).`
+        : adminRoles.has('dynamics365Administrator')
+          ? `${upn} is a Dynamics 365 administrator but not a direct member of the environment's security group "${groupName}"; unlike Global and Power Platform administrators, a Dynamics 365 administrator must be a member.`
+          : `${upn} is not a direct member of the environment's security group "${groupName}".`,
+    remediation: `Add the user directly to the security group "${groupName}" (D4.3${nested.length > 0 ? ', E4' : ''}), then force a sync (D1).`,
+  };
+}
 
-  if (user && environment.type === 'Developer' && environment.createdBy !== user.id) {
-    reasons.push({
-      factId: 'D5',
-      message: `"${environment.displayName}" is a Developer environment: only its creator is added.`,
-      remediation: 'Use a Sandbox or Production environment to share the work, or let the creator work alone (D5).',
-    });
-  }
+/** D5: a Developer environment adds only its creator. */
+function environmentTypeRequirement({ user, environment }: EligibilityInput): Reason | null {
+  if (!user || environment.type !== 'Developer' || environment.createdBy === user.id) return null;
+  return {
+    factId: 'D5',
+    message: `"${environment.displayName}" is a Developer environment: only its creator is added.`,
+    remediation: 'Use a Sandbox or Production environment to share the work, or let the creator work alone (D5).',
+  };
+}
 
-  const eligible = reasons.length === 0;
-  // D2 and D4.2 ii, iii, v say "on demand only"; iv (non-interactive) does not: the sync keeps those rows.
-  const onDemandOnly =
+/** D2 and D4.2 ii, iii, v say "on demand only"; iv (non-interactive) does not: the sync keeps those rows. */
+function isOnDemandOnly({ environment, group, adminRoles }: EligibilityInput, licensePath: LicensePath): boolean {
+  return (
     environment.type === 'Trial' ||
     environment.type === 'Teams' ||
     licensePath === 'pass-per-app' ||
     licensePath === 'marketing-tenant-license' ||
     licensePath === 'free-dataverse-plan' ||
-    (group !== null && !group.directMember && group.owner && !isGroupExemptAdmin(adminRoles));
+    (group !== null && !group.directMember && group.owner && !isGroupExemptAdmin(adminRoles))
+  );
+}
 
-  const holdsEnvLicense = licensePath === 'environment-license';
-  const expectedAccessMode: Eligibility['expectedAccessMode'] =
-    isAnyAdmin(adminRoles) && !holdsEnvLicense
-      ? 'administrative' // A2: an admin with no user license is a setup user
-      : input.row && isNonInteractiveUser(input.row)
-        ? 'non-interactive'
-        : 'read-write';
+function expectedAccessModeOf({ adminRoles, row }: EligibilityInput, licensePath: LicensePath): Eligibility['expectedAccessMode'] {
+  if (isAnyAdmin(adminRoles) && licensePath !== 'environment-license') return 'administrative'; // A2: an admin with no user license is a setup user
+  return row && isNonInteractiveUser(row) ? 'non-interactive' : 'read-write';
+}
 
+/** The requirements of D4 (and D3, D5) for one user in one environment: one reason per failed one. */
+export function evaluateEligibility(input: EligibilityInput): Eligibility {
+  const licensePath = licensePathOf(input);
+  const reasons = [
+    dataverseRequirement(input),
+    accountRequirement(input),
+    licenseRequirement(input, licensePath),
+    securityGroupRequirement(input),
+    environmentTypeRequirement(input),
+  ].filter((reason): reason is Reason => reason !== null);
+  const eligible = reasons.length === 0;
   return {
     eligible,
     reasons,
-    addedBy: !eligible ? 'none' : onDemandOnly ? 'on-demand' : 'background-sync',
-    expectedAccessMode,
+    addedBy: !eligible ? 'none' : isOnDemandOnly(input, licensePath) ? 'on-demand' : 'background-sync',
+    expectedAccessMode: expectedAccessModeOf(input, licensePath),
     licensePath,
   };
 }

@@ -223,6 +223,16 @@ const cases: Case[] = [
     name: 'Dynamics 365 administrator who is a direct member → setup user, Administrative (A2)', user: NO_LICENSE, admin: ['dynamics365Administrator'],
     eligible: true, addedBy: 'background-sync', mode: 'administrative', reasons: [],
   },
+  {
+    name: 'a Global administrator who owns the group is not on-demand: the exemption applies first (D4.3)', user: NO_LICENSE, admin: ['globalAdministrator'],
+    group: { directMember: false, owner: true },
+    eligible: true, addedBy: 'background-sync', mode: 'administrative', reasons: [],
+  },
+  {
+    name: 'an unlicensed administrator with a non-interactive row is expected Administrative (A2 before T3)', user: NO_LICENSE, admin: ['powerPlatformAdministrator'],
+    row: { accessMode: 4 },
+    eligible: true, addedBy: 'background-sync', mode: 'administrative', reasons: [],
+  },
   // One reason per failed requirement.
   {
     name: 'every failed requirement is reported', user: { accountEnabled: false, ...NO_LICENSE }, group: NOT_MEMBER,
@@ -231,6 +241,11 @@ const cases: Case[] = [
   {
     name: 'no Dataverse and no license: both reported', user: NO_LICENSE, env: { type: 'Default', hasDataverse: false, instanceUrl: null, ...NO_GROUP },
     eligible: false, addedBy: 'none', mode: 'read-write', reasons: ['D3', 'D4.2'],
+  },
+  {
+    name: 'a missing account is the one reason: license, group and creator speak of an existing user (D4.1)', user: null,
+    env: { type: 'Developer', createdBy: OTHER_ID }, group: NOT_MEMBER,
+    eligible: false, addedBy: 'none', mode: 'read-write', reasons: ['D4.1'],
   },
 ];
 
@@ -269,6 +284,14 @@ describe('evaluateEligibility (D3, D4, D5, A2, T2, T3, E4)', () => {
   it('names the group when the user is not a member, and tells to add the user directly', () => {
     const result = evaluateEligibility(inputOf({ ...cases[0]!, group: { directMember: false, nestedVia: [{ id: 'g-2', displayName: 'Adatum Contractors' }] } }));
     expect(result.reasons[0]!.remediation).toMatch(/Add the user directly to the security group "ENV-Adatum-Prod"/);
+  });
+
+  it('cites E4 in the remediation only when the user is a nested member', () => {
+    const nested = evaluateEligibility(inputOf({ ...cases[0]!, group: { directMember: false, nestedVia: [{ id: 'g-2', displayName: null }] } }));
+    const outside = evaluateEligibility(inputOf({ ...cases[0]!, group: NOT_MEMBER }));
+    expect(nested.reasons[0]!.remediation).toContain('(D4.3, E4)');
+    expect(nested.reasons[0]!.message).toContain('nested group "g-2"');
+    expect(outside.reasons[0]!.remediation).toContain('(D4.3)');
   });
 
   it('tells a guest to get a license of this tenant, and a member to get a license with Dataverse', () => {
