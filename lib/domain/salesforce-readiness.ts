@@ -2,7 +2,7 @@ import {
   API_INTEGRATION_PSL_DEVELOPER_NAME,
   SALESFORCE_INTEGRATION_LICENSE_NAME,
 } from './copilot-for-sales-names.js';
-import type { SalesforceOrgSnapshot, SalesforceProfile, SalesforceUserLicense } from './model.js';
+import type { SalesforceOrgSnapshot, SalesforcePermissionSetLicense, SalesforceProfile, SalesforceUserLicense } from './model.js';
 
 /**
  * Rules of seed 000 (Copilot for Sales S2S enablement) over one org's snapshot, shared by the
@@ -41,30 +41,34 @@ export function unusedIntegrationProfiles(org: SalesforceOrgSnapshot): Salesforc
   return org.integrationProfiles.filter((p) => !p.userIds.some((id) => integrationUserIds.has(id)));
 }
 
-export function evaluateReadiness(org: SalesforceOrgSnapshot, warnAt: number): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [];
+const NONE_NEEDED = 'None needed.';
+
+const integrationUserIds = (org: SalesforceOrgSnapshot) => new Set(org.integrationUsers.map((u) => u.id));
+
+/** S1: the permission set cannot be assigned to an inactive integration user. */
+function integrationUserCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
   const users = org.integrationUsers;
-  const userIds = new Set(users.map((u) => u.id));
-
   const inactive = users.filter((u) => !u.isActive);
-  checks.push(
-    inactive.length > 0
-      ? {
-          id: 'S1',
-          status: 'problem',
-          message: `The integration user ${inactive.map((u) => u.username).join(', ')} is inactive: the permission set cannot be assigned to it.`,
-          resolution: 'Find the user whose username starts with "copilotforsalesintegrationuser" and activate it; if that is impossible, contact Microsoft support (S1).',
-        }
-      : {
-          id: 'S1',
-          status: 'ok',
-          message: users.length > 0 ? 'The integration user is active.' : 'No integration user yet: enabling S2S will create one.',
-          resolution: 'None needed.',
-        },
-  );
+  if (inactive.length === 0) {
+    return {
+      id: 'S1',
+      status: 'ok',
+      message: users.length > 0 ? 'The integration user is active.' : 'No integration user yet: enabling S2S will create one.',
+      resolution: NONE_NEEDED,
+    };
+  }
+  return {
+    id: 'S1',
+    status: 'problem',
+    message: `The integration user ${inactive.map((u) => u.username).join(', ')} is inactive: the permission set cannot be assigned to it.`,
+    resolution: 'Find the user whose username starts with "copilotforsalesintegrationuser" and activate it; if that is impossible, contact Microsoft support (S1).',
+  };
+}
 
+/** S2: a Salesforce Integration license must be left for the integration user. */
+function integrationLicenseCheck(org: SalesforceOrgSnapshot, warnAt: number): ReadinessCheck {
   const headroom = integrationLicenseHeadroom(org, warnAt);
-  checks.push({
+  return {
     id: 'S2',
     status: headroom.level,
     message: !headroom.license
@@ -76,82 +80,104 @@ export function evaluateReadiness(org: SalesforceOrgSnapshot, warnAt: number): R
           : `${headroom.remaining} Salesforce Integration license(s) left.`,
     resolution:
       headroom.level === 'ok'
-        ? 'None needed.'
+        ? NONE_NEEDED
         : 'Check Setup › Company Information › User Licenses (Remaining = Total − Used); deactivate integration users, move them to other license types, or buy more licenses (S2).',
-  });
+  };
+}
 
+/** S4: a permission set already assigned makes enabling again answer "No changes were made". */
+function permissionSetCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
+  const userIds = integrationUserIds(org);
   const assigned = org.permissionSetAssignments.filter((a) => userIds.has(a.assigneeId));
+  if (assigned.length === 0) return { id: 'S4', status: 'ok', message: 'No Copilot for Sales permission set is assigned yet.', resolution: NONE_NEEDED };
   const assignedNames = assigned.map((a) => org.copilotPermissionSets.find((p) => p.id === a.grantedId)?.name ?? a.grantedId);
-  checks.push(
-    assigned.length > 0
-      ? {
-          id: 'S4',
-          status: 'warning',
-          message: `The Copilot for Sales permission set (${assignedNames.join(', ')}) is already assigned to the integration user: enabling again will say "No changes were made".`,
-          resolution:
-            'If the connection does not work, look for manual changes to the connected app or to profiles with the "CopilotForSales" prefix; revert them if they were not intended, otherwise retry; if the problem persists, contact Microsoft support (S4).',
-        }
-      : { id: 'S4', status: 'ok', message: 'No Copilot for Sales permission set is assigned yet.', resolution: 'None needed.' },
-  );
+  return {
+    id: 'S4',
+    status: 'warning',
+    message: `The Copilot for Sales permission set (${assignedNames.join(', ')}) is already assigned to the integration user: enabling again will say "No changes were made".`,
+    resolution:
+      'If the connection does not work, look for manual changes to the connected app or to profiles with the "CopilotForSales" prefix; revert them if they were not intended, otherwise retry; if the problem persists, contact Microsoft support (S4).',
+  };
+}
 
+/** S5: an integration profile no integration user uses takes the name enabling wants. */
+function profileNameCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
   const unused = unusedIntegrationProfiles(org);
-  checks.push(
-    unused.length > 0
-      ? {
-          id: 'S5',
-          status: 'problem',
-          message: `A profile named "${unused.map((p) => p.name).join('", "')}" already exists and no integration user uses it: enabling will fail with "The profile name is already in use".`,
-          resolution: 'If the profile was created before enabling S2S, rename it and retry; if it was not created before, contact Microsoft support (S5).',
-        }
-      : { id: 'S5', status: 'ok', message: 'No conflicting integration profile.', resolution: 'None needed.' },
-  );
+  if (unused.length === 0) return { id: 'S5', status: 'ok', message: 'No conflicting integration profile.', resolution: NONE_NEEDED };
+  return {
+    id: 'S5',
+    status: 'problem',
+    message: `A profile named "${unused.map((p) => p.name).join('", "')}" already exists and no integration user uses it: enabling will fail with "The profile name is already in use".`,
+    resolution: 'If the profile was created before enabling S2S, rename it and retry; if it was not created before, contact Microsoft support (S5).',
+  };
+}
 
-  checks.push(
-    users.length > 0 && org.copilotConnectedApps.length === 0
-      ? {
-          id: 'connected-app',
-          status: 'problem',
-          message: 'An integration user exists but no Copilot for Sales connected app or External Client App was found.',
-          resolution: 'Retry the S2S enablement; if it persists, collect the details and contact Microsoft support (S3: connected app not found).',
-        }
-      : {
-          id: 'connected-app',
-          status: 'ok',
-          message:
-            org.copilotConnectedApps.length > 0
-              ? `Connected app found: ${org.copilotConnectedApps.map((a) => a.name).join(', ')}.`
-              : 'No integration user yet: the connected app is deployed when S2S is enabled.',
-          resolution: 'None needed.',
-        },
-  );
-
-  const psl = org.permissionSetLicenses.find((l) => l.developerName.toLowerCase() === API_INTEGRATION_PSL_DEVELOPER_NAME.toLowerCase());
-  if (users.length > 0) {
-    const hasPsl = !!psl && org.permissionSetLicenseAssignments.some((a) => a.grantedId === psl.id && userIds.has(a.assigneeId));
-    checks.push(
-      hasPsl
-        ? { id: 'api-integration-psl', status: 'ok', message: 'The integration user has the Salesforce API Integration permission set license.', resolution: 'None needed.' }
-        : {
-            id: 'api-integration-psl',
-            status: 'problem',
-            message: 'The integration user has no assignment of the "Salesforce API Integration" permission set license.',
-            resolution: 'Assign the Salesforce API Integration permission set license to the integration user, then retry the enablement.',
-          },
-    );
-  } else {
-    const free = psl ? psl.total - psl.used : 0;
-    checks.push(
-      psl && free > 0
-        ? { id: 'api-integration-psl', status: 'ok', message: `Salesforce API Integration permission set license available (${free} free).`, resolution: 'None needed.' }
-        : {
-            id: 'api-integration-psl',
-            status: 'problem',
-            message: psl
-              ? `No seat left on the "Salesforce API Integration" permission set license (${psl.used} of ${psl.total} used).`
-              : 'The org has no "Salesforce API Integration" permission set license.',
-            resolution: 'The integration user needs the Salesforce API Integration permission set license: free a seat or obtain the license before enabling S2S.',
-          },
-    );
+/** S3 (connected app not found): an integration user exists, so the connected app should too. */
+function connectedAppCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
+  const apps = org.copilotConnectedApps;
+  if (org.integrationUsers.length > 0 && apps.length === 0) {
+    return {
+      id: 'connected-app',
+      status: 'problem',
+      message: 'An integration user exists but no Copilot for Sales connected app or External Client App was found.',
+      resolution: 'Retry the S2S enablement; if it persists, collect the details and contact Microsoft support (S3: connected app not found).',
+    };
   }
-  return checks;
+  return {
+    id: 'connected-app',
+    status: 'ok',
+    message:
+      apps.length > 0
+        ? `Connected app found: ${apps.map((a) => a.name).join(', ')}.`
+        : 'No integration user yet: the connected app is deployed when S2S is enabled.',
+    resolution: NONE_NEEDED,
+  };
+}
+
+/**
+ * The integration user needs the `Salesforce API Integration` permission set license: assigned
+ * when the user exists, a free seat of it when the user is yet to be created.
+ */
+function apiIntegrationPslCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
+  const psl = org.permissionSetLicenses.find((l) => l.developerName.toLowerCase() === API_INTEGRATION_PSL_DEVELOPER_NAME.toLowerCase());
+  return org.integrationUsers.length > 0 ? pslAssignedCheck(org, psl) : pslAvailableCheck(psl);
+}
+
+function pslAssignedCheck(org: SalesforceOrgSnapshot, psl: SalesforcePermissionSetLicense | undefined): ReadinessCheck {
+  const userIds = integrationUserIds(org);
+  const hasPsl = !!psl && org.permissionSetLicenseAssignments.some((a) => a.grantedId === psl.id && userIds.has(a.assigneeId));
+  if (hasPsl) return { id: 'api-integration-psl', status: 'ok', message: 'The integration user has the Salesforce API Integration permission set license.', resolution: NONE_NEEDED };
+  return {
+    id: 'api-integration-psl',
+    status: 'problem',
+    message: 'The integration user has no assignment of the "Salesforce API Integration" permission set license.',
+    resolution: 'Assign the Salesforce API Integration permission set license to the integration user, then retry the enablement.',
+  };
+}
+
+function pslAvailableCheck(psl: SalesforcePermissionSetLicense | undefined): ReadinessCheck {
+  const free = psl ? psl.total - psl.used : 0;
+  if (psl && free > 0) {
+    return { id: 'api-integration-psl', status: 'ok', message: `Salesforce API Integration permission set license available (${free} free).`, resolution: NONE_NEEDED };
+  }
+  return {
+    id: 'api-integration-psl',
+    status: 'problem',
+    message: psl
+      ? `No seat left on the "Salesforce API Integration" permission set license (${psl.used} of ${psl.total} used).`
+      : 'The org has no "Salesforce API Integration" permission set license.',
+    resolution: 'The integration user needs the Salesforce API Integration permission set license: free a seat or obtain the license before enabling S2S.',
+  };
+}
+
+/** SPEC §3: one check per condition, in this order. */
+export function evaluateReadiness(org: SalesforceOrgSnapshot, warnAt: number): ReadinessCheck[] {
+  return [
+    integrationUserCheck(org),
+    integrationLicenseCheck(org, warnAt),
+    permissionSetCheck(org),
+    profileNameCheck(org),
+    connectedAppCheck(org),
+    apiIntegrationPslCheck(org),
+  ];
 }

@@ -223,6 +223,17 @@ describe('evaluateReadiness (SPEC §3, seed 000)', () => {
     }
   });
 
+  it('says, when all is well, whether S2S is yet to be enabled or already is', () => {
+    const fresh = evaluateReadiness(snapshot({ psl: { DeveloperName: 'SalesforceAPIIntegrationPsl', total: 5, used: 3 } }), WARN_AT);
+    expect(check(fresh, 'S1').message).toMatch(/No integration user yet: enabling S2S will create one/);
+    expect(check(fresh, 'connected-app').message).toMatch(/deployed when S2S is enabled/);
+    expect(check(fresh, 'api-integration-psl').message).toMatch(/available \(2 free\)/);
+    const done = evaluateReadiness(snapshot(enabled()), WARN_AT);
+    expect(check(done, 'S1').message).toBe('The integration user is active.');
+    expect(check(done, 'connected-app').message).toBe('Connected app found: Copilot for Sales Connected App.');
+    expect(check(done, 'api-integration-psl').message).toMatch(/integration user has the Salesforce API Integration permission set license/);
+  });
+
   it('warns at the configured headroom', () => {
     const org = snapshot({ integrationLicense: { Name: 'Salesforce Integration', total: 10, used: 7 } });
     expect(check(evaluateReadiness(org, 3), 'S2').status).toBe('warning');
