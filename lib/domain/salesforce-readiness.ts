@@ -37,13 +37,13 @@ export function integrationLicenseHeadroom(org: SalesforceOrgSnapshot, warnAt: n
 
 /** S5: integration-profile names that no integration user uses (a leftover, or made by hand). */
 export function unusedIntegrationProfiles(org: SalesforceOrgSnapshot): SalesforceProfile[] {
-  const integrationUserIds = new Set(org.integrationUsers.map((u) => u.id));
-  return org.integrationProfiles.filter((p) => !p.userIds.some((id) => integrationUserIds.has(id)));
+  const userIds = integrationUserIds(org);
+  return org.integrationProfiles.filter((p) => !p.userIds.some((id) => userIds.has(id)));
 }
 
-const NONE_NEEDED = 'None needed.';
-
 const integrationUserIds = (org: SalesforceOrgSnapshot) => new Set(org.integrationUsers.map((u) => u.id));
+
+const NONE_NEEDED = 'None needed.';
 
 /** S1: the permission set cannot be assigned to an inactive integration user. */
 function integrationUserCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
