@@ -1,4 +1,4 @@
-import { evaluateEligibility, type GroupStanding, type Reason } from '../domain/eligibility.js';
+import { evaluateEligibility, type Eligibility, type GroupStanding, type Reason } from '../domain/eligibility.js';
 import { buildLicenseCatalog } from '../domain/licenses.js';
 import { AccessMode, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
 import { accessModeName, isApplicationUser, isNonInteractiveUser } from '../domain/user-kinds.js';
@@ -24,6 +24,9 @@ export interface Diagnosis {
   notes: Reason[];
 }
 
+/** What one Graph `$batch` tells about the user and the environment's security group. */
+type AccessFacts = Awaited<ReturnType<AppServices['directory']['getUserAccessFacts']>>;
+type DataverseTarget = Parameters<AppServices['dataverse']['findSystemUserByEntraId']>[0];
 
 /**
  * A handful of upstream requests, never a tenant scan: the environment (BAP), one Graph `$batch`
@@ -35,82 +38,20 @@ export async function diagnose(services: AppServices, userRef: string, environme
   if (!environment) throw new NotFoundError('environment', environmentId);
   const facts = await services.directory.getUserAccessFacts(userRef, environment.securityGroupId);
   const target = { id: environment.id, instanceUrl: environment.instanceUrl };
-  const objectId = facts.user?.id ?? (isGuid(userRef) ? userRef.toLowerCase() : null);
-  let row: SystemUser | null = null;
-  if (environment.hasDataverse && objectId) row = await services.dataverse.findSystemUserByEntraId(target, objectId);
-  // D4.1: an id that Entra no longer knows, but that still has a row, is a deleted user.
-  if (!facts.user && !row) throw new NotFoundError('user', userRef);
-  // T2: unless the row is an application user's (a service principal, never a user in Graph): it is
-  // not a deleted user, and removing its row would break every integration that uses it.
-  if (!facts.user && row && isApplicationUser(row)) {
-    throw new NotFoundError(
-      'user',
-      userRef,
-      `'${userRef}' is the Entra object of an application user (T2), not of a user: application users need no license and are not diagnosed like people; disabling one breaks every integration that uses it.`,
-    );
-  }
+  const row = await findRow(services, target, environment, userRef, facts.user);
+  requireSomeoneToDiagnose(userRef, facts.user, row);
 
-  const group: GroupStanding | null = environment.securityGroupId
-    ? {
-        groupId: environment.securityGroupId,
-        groupName: facts.securityGroupName,
-        directMember: facts.directGroupIds.includes(environment.securityGroupId),
-        owner: facts.user ? facts.securityGroupOwnerIds.includes(facts.user.id) : false,
-        nestedVia: facts.securityGroupNestedGroups
-          .filter((g) => facts.nestedGroups.some((n) => n.id === g.id) || facts.directGroupIds.includes(g.id))
-          .map((g) => ({ id: g.id, displayName: g.displayName })),
-      }
-    : null;
-
+  const group = groupStanding(environment, facts);
   const catalog = buildLicenseCatalog(facts.skus, services.settings);
   const eligibility = evaluateEligibility({ user: facts.user, environment, catalog, adminRoles: facts.adminRoles, group, row });
 
   let currentRow: Diagnosis['currentRow'] = null;
-  const notes: Reason[] = [];
+  let notes: Reason[];
   if (row) {
-    const teams = await services.dataverse.listTeamsOfUser(target, row.id);
-    const roleIds = new Set([...row.roleIds, ...teams.flatMap((t) => t.roleIds)]);
-    const roleNames = roleIds.size > 0 ? new Map((await services.dataverse.listRoles(target)).map((r) => [r.id, r.name])) : new Map<string, string>();
-    currentRow = {
-      id: row.id,
-      isdisabled: row.isDisabled,
-      accessMode: row.accessMode,
-      accessModeName: accessModeName(row.accessMode),
-      roles: [
-        ...row.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? null, via: 'direct' as const })),
-        ...teams.flatMap((t) => t.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? null, via: 'team' as const, team: t.name }))),
-      ],
-    };
-    if (!row.isDisabled && row.accessMode === AccessMode.ReadWrite && roleIds.size === 0) {
-      notes.push({
-        factId: 'U3',
-        message: 'The user has no security role, directly or through a team: they can sign in but cannot use the apps.',
-        remediation: 'Assign a security role, or add the user to a team that has one (U3).',
-      });
-    }
-    if (row.isDisabled && eligibility.eligible) {
-      notes.push({
-        factId: 'D1',
-        message: 'The systemuser row is disabled although the user meets every requirement.',
-        remediation: 'Force a sync (POST …/users/{user}/sync) or let the user sign in: the first sign-in re-enables an entitled user (D1).',
-      });
-    }
-    if (isNonInteractiveUser(row) && facts.user && facts.user.assignedSkuIds.length > 0) {
-      notes.push({
-        factId: 'T3',
-        message: 'The row is non-interactive but the account still holds a license.',
-        remediation: 'Non-interactive users need no license: remove it to reuse it (T3).',
-      });
-    }
-  } else if (eligibility.eligible && environment.hasDataverse) {
-    notes.push({
-      factId: eligibility.addedBy === 'on-demand' ? 'D2' : 'D1',
-      message:
-        eligibility.addedBy === 'on-demand'
-          ? 'The user has no row yet and the background sync will not add one here: it is added on demand or at first access.'
-          : 'The user has no row yet; the background sync adds it within minutes (U2).',
-      remediation: 'Force a sync (POST …/users/{user}/sync) or ask the user to sign in (D1).',
-    });
+    currentRow = await describeRow(services, target, row);
+    notes = rowNotes(row, currentRow.roles.length > 0, eligibility, facts.user);
+  } else {
+    notes = missingRowNotes(eligibility, environment);
   }
 
   return {
@@ -125,4 +66,98 @@ export async function diagnose(services: AppServices, userRef: string, environme
     reasons: eligibility.reasons,
     notes,
   };
+}
+
+/** The user's row, by the Entra object id, or by the id asked for when Entra no longer knows it (D4.1). */
+async function findRow(services: AppServices, target: DataverseTarget, environment: Environment, userRef: string, user: DirectoryUser | null): Promise<SystemUser | null> {
+  const objectId = user?.id ?? (isGuid(userRef) ? userRef.toLowerCase() : null);
+  if (!environment.hasDataverse || !objectId) return null; // D3: no rows without a database
+  return services.dataverse.findSystemUserByEntraId(target, objectId);
+}
+
+function requireSomeoneToDiagnose(userRef: string, user: DirectoryUser | null, row: SystemUser | null): void {
+  // D4.1: an id that Entra no longer knows, but that still has a row, is a deleted user.
+  if (!user && !row) throw new NotFoundError('user', userRef);
+  // T2: unless the row is an application user's (a service principal, never a user in Graph): it is
+  // not a deleted user, and removing its row would break every integration that uses it.
+  if (!user && row && isApplicationUser(row)) {
+    throw new NotFoundError(
+      'user',
+      userRef,
+      `'${userRef}' is the Entra object of an application user (T2), not of a user: application users need no license and are not diagnosed like people; disabling one breaks every integration that uses it.`,
+    );
+  }
+}
+
+/** D4.3: direct member or owner of the environment's security group; nested memberships are named (E4). */
+function groupStanding(environment: Environment, facts: AccessFacts): GroupStanding | null {
+  if (!environment.securityGroupId) return null;
+  return {
+    groupId: environment.securityGroupId,
+    groupName: facts.securityGroupName,
+    directMember: facts.directGroupIds.includes(environment.securityGroupId),
+    owner: facts.user ? facts.securityGroupOwnerIds.includes(facts.user.id) : false,
+    nestedVia: facts.securityGroupNestedGroups
+      .filter((g) => facts.nestedGroups.some((n) => n.id === g.id) || facts.directGroupIds.includes(g.id))
+      .map((g) => ({ id: g.id, displayName: g.displayName })),
+  };
+}
+
+/** The row as an admin reads it: mode by name, and every role, direct or through a team (U3). */
+async function describeRow(services: AppServices, target: DataverseTarget, row: SystemUser): Promise<NonNullable<Diagnosis['currentRow']>> {
+  const teams = await services.dataverse.listTeamsOfUser(target, row.id);
+  const hasRoles = row.roleIds.length > 0 || teams.some((t) => t.roleIds.length > 0);
+  const roleNames = hasRoles ? new Map((await services.dataverse.listRoles(target)).map((r) => [r.id, r.name])) : new Map<string, string>();
+  return {
+    id: row.id,
+    isdisabled: row.isDisabled,
+    accessMode: row.accessMode,
+    accessModeName: accessModeName(row.accessMode),
+    roles: [
+      ...row.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? null, via: 'direct' as const })),
+      ...teams.flatMap((t) => t.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? null, via: 'team' as const, team: t.name }))),
+    ],
+  };
+}
+
+/** Advice about an existing row that does not change the verdict: U3, D1, T3. */
+function rowNotes(row: SystemUser, hasRoles: boolean, eligibility: Eligibility, user: DirectoryUser | null): Reason[] {
+  const notes: Reason[] = [];
+  if (!row.isDisabled && row.accessMode === AccessMode.ReadWrite && !hasRoles) {
+    notes.push({
+      factId: 'U3',
+      message: 'The user has no security role, directly or through a team: they can sign in but cannot use the apps.',
+      remediation: 'Assign a security role, or add the user to a team that has one (U3).',
+    });
+  }
+  if (row.isDisabled && eligibility.eligible) {
+    notes.push({
+      factId: 'D1',
+      message: 'The systemuser row is disabled although the user meets every requirement.',
+      remediation: 'Force a sync (POST …/users/{user}/sync) or let the user sign in: the first sign-in re-enables an entitled user (D1).',
+    });
+  }
+  if (isNonInteractiveUser(row) && user && user.assignedSkuIds.length > 0) {
+    notes.push({
+      factId: 'T3',
+      message: 'The row is non-interactive but the account still holds a license.',
+      remediation: 'Non-interactive users need no license: remove it to reuse it (T3).',
+    });
+  }
+  return notes;
+}
+
+/** An eligible user without a row yet: how it will come (D1), or that the sync will not add it (D2). */
+function missingRowNotes(eligibility: Eligibility, environment: Environment): Reason[] {
+  if (!eligibility.eligible || !environment.hasDataverse) return [];
+  const onDemand = eligibility.addedBy === 'on-demand';
+  return [
+    {
+      factId: onDemand ? 'D2' : 'D1',
+      message: onDemand
+        ? 'The user has no row yet and the background sync will not add one here: it is added on demand or at first access.'
+        : 'The user has no row yet; the background sync adds it within minutes (U2).',
+      remediation: 'Force a sync (POST …/users/{user}/sync) or ask the user to sign in (D1).',
+    },
+  ];
 }
