@@ -50,56 +50,95 @@ const operationId = (route: RouteDefinition, method: string) =>
 
 const problemRef = { $ref: '#/definitions/Problem' };
 
-export function buildOpenApiDocument(routes: readonly RouteDefinition[], options: { host?: string; version: string }): Record<string, unknown> {
+/** `{env}`, `{user?}`, `{id:guid}`: every path parameter, with the pattern its schema checks. */
+function pathParameters(route: RouteDefinition, paramsSchema: JsonSchema | null): Record<string, unknown>[] {
+  const properties = (paramsSchema?.properties ?? {}) as Record<string, JsonSchema>;
+  return [...route.route.matchAll(/\{(\w+)\??(?::[^}]*)?\}/g)].map((m) => m[1]!).map((name) => {
+    const property = properties[name] ?? {};
+    return { name, in: 'path', required: true, type: 'string', ...(property.pattern ? { pattern: property.pattern } : {}), 'x-ms-summary': name };
+  });
+}
+
+function queryParameters(querySchema: JsonSchema | null): Record<string, unknown>[] {
+  const properties = (querySchema?.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((querySchema?.required as string[] | undefined) ?? []);
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    type: typeof property.type === 'string' ? property.type : 'string',
+    ...(property.enum ? { enum: property.enum } : {}),
+  }));
+}
+
+/** Path, query, body and, on a mutation, the Idempotency-Key header. */
+function parametersOf(route: RouteDefinition, paramsSchema: JsonSchema | null, querySchema: JsonSchema | null): Record<string, unknown>[] {
+  return [
+    ...pathParameters(route, paramsSchema),
+    ...queryParameters(querySchema),
+    ...(route.contract?.body ? [{ name: 'body', in: 'body', required: true, schema: jsonSchemaOf(route.contract.body) }] : []),
+    ...(route.mutation
+      ? [{ name: 'Idempotency-Key', in: 'header', required: false, type: 'string', description: 'A replay with the same key returns the first answer and changes nothing.' }]
+      : []),
+  ];
+}
+
+/** The answers of SPEC §4: success, 202 for long operations, and the problem+json statuses. */
+function responsesOf(route: RouteDefinition, method: string): Record<string, unknown> {
+  const ok = method === 'POST' && /create|users$/.test(route.name) ? '201' : '200';
+  return {
+    [ok]: { description: 'Success', schema: { type: 'object' } },
+    ...(route.mutation || route.name.startsWith('audits') ? { '202': { description: 'Accepted: poll the Location header after Retry-After seconds', headers: { Location: { type: 'string' }, 'Retry-After': { type: 'integer' } } } } : {}),
+    '400': { description: 'Bad input: every bad field is named in errors[]', schema: problemRef },
+    '401': { description: 'Missing or wrong function key', schema: problemRef },
+    '403': { description: 'The caller lacks the app role', schema: problemRef },
+    '404': { description: 'Unknown user, environment, role or org', schema: problemRef },
+    ...(route.mutation ? { '409': { description: 'Refused by a rule (cap of 7, E5, D3, read-only…); factId names it', schema: problemRef } } : {}),
+    '503': { description: 'Upstream throttling outlasted the retries; retry after Retry-After', schema: problemRef, headers: { 'Retry-After': { type: 'integer' } } },
+  };
+}
+
+/** One path per route, one operation per method. */
+function pathsOf(routes: readonly RouteDefinition[]): Record<string, Record<string, unknown>> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = `/${route.route}`;
     const paramsSchema = route.contract?.params ? jsonSchemaOf(route.contract.params) : null;
     const querySchema = route.contract?.query ? jsonSchemaOf(route.contract.query) : null;
     for (const method of route.methods) {
-      const parameters: Record<string, unknown>[] = [];
-      for (const name of [...route.route.matchAll(/\{(\w+)\??(?::[^}]*)?\}/g)].map((m) => m[1]!)) {
-        const property = ((paramsSchema?.properties ?? {}) as Record<string, JsonSchema>)[name] ?? {};
-        parameters.push({ name, in: 'path', required: true, type: 'string', ...(property.pattern ? { pattern: property.pattern } : {}), 'x-ms-summary': name });
-      }
-      const queryProperties = (querySchema?.properties ?? {}) as Record<string, JsonSchema>;
-      const requiredQuery = new Set((querySchema?.required as string[] | undefined) ?? []);
-      for (const [name, property] of Object.entries(queryProperties)) {
-        parameters.push({
-          name,
-          in: 'query',
-          required: requiredQuery.has(name),
-          type: typeof property.type === 'string' ? property.type : 'string',
-          ...(property.enum ? { enum: property.enum } : {}),
-        });
-      }
-      if (route.contract?.body) {
-        parameters.push({ name: 'body', in: 'body', required: true, schema: jsonSchemaOf(route.contract.body) });
-      }
-      if (route.mutation) {
-        parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, type: 'string', description: 'A replay with the same key returns the first answer and changes nothing.' });
-      }
-      const ok = method === 'POST' && /create|users$/.test(route.name) ? '201' : '200';
       paths[path] ??= {};
       paths[path][method.toLowerCase()] = {
         operationId: operationId(route, method),
         summary: route.contract?.summary ?? route.name.replace(/-/g, ' '),
         tags: [route.route.split('/')[0]],
-        parameters,
+        parameters: parametersOf(route, paramsSchema, querySchema),
         ...(route.authLevel === 'anonymous' ? { security: [] } : {}),
-        responses: {
-          [ok]: { description: 'Success', schema: { type: 'object' } },
-          ...(route.mutation || route.name.startsWith('audits') ? { '202': { description: 'Accepted: poll the Location header after Retry-After seconds', headers: { Location: { type: 'string' }, 'Retry-After': { type: 'integer' } } } } : {}),
-          '400': { description: 'Bad input: every bad field is named in errors[]', schema: problemRef },
-          '401': { description: 'Missing or wrong function key', schema: problemRef },
-          '403': { description: 'The caller lacks the app role', schema: problemRef },
-          '404': { description: 'Unknown user, environment, role or org', schema: problemRef },
-          ...(route.mutation ? { '409': { description: 'Refused by a rule (cap of 7, E5, D3, read-only…); factId names it', schema: problemRef } } : {}),
-          '503': { description: 'Upstream throttling outlasted the retries; retry after Retry-After', schema: problemRef, headers: { 'Retry-After': { type: 'integer' } } },
-        },
+        responses: responsesOf(route, method),
       };
     }
   }
+  return paths;
+}
+
+/** RFC 9457 problem details, with Steward's `factId`, `code` and `errors[]`. */
+const problemDefinition = () => ({
+  type: 'object',
+  required: ['type', 'title', 'status'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    factId: { type: 'string' },
+    code: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { in: { type: 'string' }, pointer: { type: 'string' }, detail: { type: 'string' } } },
+    },
+  },
+});
+
+export function buildOpenApiDocument(routes: readonly RouteDefinition[], options: { host?: string; version: string }): Record<string, unknown> {
   return {
     swagger: '2.0',
     info: {
@@ -114,24 +153,7 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], options
     produces: ['application/json', 'application/problem+json'],
     securityDefinitions: { functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key' } },
     security: [{ functionKey: [] }],
-    paths,
-    definitions: {
-      Problem: {
-        type: 'object',
-        required: ['type', 'title', 'status'],
-        properties: {
-          type: { type: 'string' },
-          title: { type: 'string' },
-          status: { type: 'integer' },
-          detail: { type: 'string' },
-          factId: { type: 'string' },
-          code: { type: 'string' },
-          errors: {
-            type: 'array',
-            items: { type: 'object', properties: { in: { type: 'string' }, pointer: { type: 'string' }, detail: { type: 'string' } } },
-          },
-        },
-      },
-    },
+    paths: pathsOf(routes),
+    definitions: { Problem: problemDefinition() },
   };
 }

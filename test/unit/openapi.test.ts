@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../lib/http/openapi.js';
 import { apiRoutes } from '../../lib/http/routes.js';
 
-type Doc = { swagger: string; paths: Record<string, Record<string, { operationId: string; parameters: { name: string; in: string; required?: boolean; schema?: { required?: string[]; properties?: Record<string, unknown> } }[] }>> };
+type Parameter = { name: string; in: string; required?: boolean; pattern?: string; enum?: unknown[]; schema?: { required?: string[]; properties?: Record<string, unknown> } };
+type Operation = { operationId: string; parameters: Parameter[]; responses: Record<string, unknown>; security?: unknown[] };
+type Doc = { swagger: string; paths: Record<string, Record<string, Operation>> };
 
 describe('OpenAPI document (Power Automate custom connector)', () => {
   const doc = buildOpenApiDocument(apiRoutes, { host: 'steward.example.net', version: '1.2.3' }) as unknown as Doc;
@@ -29,5 +31,27 @@ describe('OpenAPI document (Power Automate custom connector)', () => {
     expect(create.parameters.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')).toBe(true);
     const enable = doc.paths['/environments/{env}/users/{user}/enable']!.post!;
     expect(enable.parameters.filter((p) => p.in === 'path').map((p) => p.name)).toEqual(['env', 'user']);
+  });
+
+  it('carries the patterns of path parameters and the choices of query parameters from their schemas', () => {
+    const diagnosis = doc.paths['/environments/{env}/users/{user}/diagnosis']!.get!;
+    expect(diagnosis.parameters.find((p) => p.name === 'env')?.pattern).toBeTruthy();
+    const findings = doc.paths['/findings']!.get!.parameters.filter((p) => p.in === 'query');
+    expect(findings.find((p) => p.name === 'severity')).toMatchObject({ required: false, enum: ['critical', 'warning', 'info'] });
+    expect(findings.find((p) => p.name === 'targetId')).toMatchObject({ required: false, type: 'string' });
+    expect(findings.some((p) => p.name === 'Idempotency-Key')).toBe(false);
+  });
+
+  it('answers 201 for a creation, 202 for long operations, 409 only for mutations (SPEC §4)', () => {
+    const statuses = (path: string, method: string) => Object.keys(doc.paths[path]![method]!.responses).sort();
+    expect(statuses('/users', 'post')).toEqual(['201', '202', '400', '401', '403', '404', '409', '503']);
+    expect(statuses('/environments/{env}/users/{user}/enable', 'post')).toEqual(['200', '202', '400', '401', '403', '404', '409', '503']);
+    expect(statuses('/environments/{env}/users/{user}/diagnosis', 'get')).toEqual(['200', '400', '401', '403', '404', '503']);
+    expect(statuses('/audits/{runId}', 'get')).toContain('202');
+  });
+
+  it('asks no function key for an anonymous route', () => {
+    expect(doc.paths['/health']!.get!.security).toEqual([]);
+    expect(doc.paths['/findings']!.get!.security).toBeUndefined();
   });
 });
