@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { AppServices } from '../services.js';
 import type { ApiRequest, ApiResponse, AppRole, RouteDefinition } from './api.js';
-import { IdempotencyStore, requestHash } from './idempotency.js';
+import { IdempotencyStore, requestHash, type IdempotencyClaim } from './idempotency.js';
 import { cleanTarget, outcomeOf, writeOperationLog } from './operation-log.js';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -42,6 +42,7 @@ export interface RouteInput<P, Q, B> {
 }
 
 type Out<T> = T extends z.ZodType ? z.output<T> : Record<string, never>;
+type Schema = z.ZodType | undefined;
 
 export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
   name: string;
@@ -101,120 +102,180 @@ export function defineRoute<
   };
 }
 
-export async function executeRoute<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined>(
+/** What the operation log learns as the call goes through the pipeline. */
+interface CallRecord {
+  /** The path parameters, then the route's own ids once the request is valid. */
+  target: Record<string, unknown>;
+  replayed: boolean;
+}
+
+export async function executeRoute<P extends Schema, Q extends Schema, B extends Schema>(
   spec: RouteSpec<P, Q, B>,
   request: ApiRequest,
   services: AppServices,
 ): Promise<ApiResponse> {
   const started = performance.now();
   const at = services.now();
-  let target: Record<string, unknown> = { ...request.params };
-  let replayed = false;
+  const call: CallRecord = { target: { ...request.params }, replayed: false };
   let response: ApiResponse;
   try {
-    response = await answer();
+    response = await answer(spec, request, services, call);
   } catch (error) {
-    response = problemFromError(error);
-    if (response.status >= 500 && !(error as { service?: string })?.service) {
-      // A bug, not an upstream failure: say which route and what kind of error, nothing more.
-      console.error(`[steward] ${spec.name}: unexpected ${(error as Error)?.name ?? typeof error}: ${(error as Error)?.message ?? ''}`);
-    }
+    response = problemOf(spec.name, error);
   }
   response = { ...response, headers: { 'content-type': JSON_CONTENT_TYPE, ...response.headers } };
+  await logOperation(spec.name, request, services, { ...call, at, started, response });
+  return response;
+}
 
+/** Stages 1 to 5, each of which may answer in place of the use case. */
+async function answer<P extends Schema, Q extends Schema, B extends Schema>(
+  spec: RouteSpec<P, Q, B>,
+  request: ApiRequest,
+  services: AppServices,
+  call: CallRecord,
+): Promise<ApiResponse> {
+  const refusal = authorize(spec, request, services);
+  if (refusal) return refusal;
+  const valid = validate(spec, request);
+  if (!valid.ok) return valid.response;
+
+  const { parsed, idempotencyKey } = valid;
+  const input = {
+    params: parsed.params,
+    query: parsed.query,
+    body: parsed.body,
+    request,
+    services,
+    link: (path: string) => apiLink(baseUrl(request, services), path),
+  } as RouteInput<Out<P>, Out<Q>, Out<B>>;
+  call.target = { ...(parsed.params as Record<string, unknown>), ...(spec.target?.(input) ?? {}) };
+
+  if (idempotencyKey === undefined) return spec.run(input);
+  return runOnce(spec, input, idempotencyKey, call);
+}
+
+/** 1 and 2: the platform principal's app role (STEWARD_REQUIRE_APP_ROLES), then read-only mode. */
+function authorize(route: { role: AppRole; mutation: boolean }, request: ApiRequest, services: AppServices): ApiResponse | null {
+  const principal = request.principal;
+  if (services.settings.requireAppRoles) {
+    if (!principal.authenticated) {
+      return unauthorizedProblem('Entra authentication is required: call through the Function App with a token of an app registration that has a Steward app role.');
+    }
+    if (!principal.roles.includes(route.role)) return forbiddenProblem(route.role);
+  }
+  if (route.mutation && services.settings.readOnly) return readOnlyProblem();
+  return null;
+}
+
+/** 3: params, query, body and a mutation's Idempotency-Key header, every bad one named in one 400. */
+function validate<P extends Schema, Q extends Schema, B extends Schema>(spec: RouteSpec<P, Q, B>, request: ApiRequest) {
+  const parsed = parseRequest(request, { params: spec.params, query: spec.query, body: spec.body });
+  const idempotencyKey = spec.mutation ? request.headers['idempotency-key'] : undefined;
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    const errors = [...(parsed.ok ? [] : parsed.errors), { in: 'header' as const, pointer: '#/Idempotency-Key', detail: 'expected 1 to 255 visible ASCII characters' }];
+    return { ok: false as const, response: validationProblem(errors) };
+  }
+  if (!parsed.ok) return { ok: false as const, response: parsed.response };
+  return { ok: true as const, parsed, idempotencyKey };
+}
+
+/** 4: the first call with a key runs; a replay answers the first answer and runs nothing. */
+async function runOnce<P extends Schema, Q extends Schema, B extends Schema>(
+  spec: RouteSpec<P, Q, B>,
+  input: RouteInput<Out<P>, Out<Q>, Out<B>>,
+  idempotencyKey: string,
+  call: CallRecord,
+): Promise<ApiResponse> {
+  const { services, request } = input;
+  const store = new IdempotencyStore(services.tables, services.now, services.settings.idempotencyTtlHours);
+  const claim = await store.claim(
+    { route: spec.name, principal: request.principal.id, key: idempotencyKey },
+    requestHash({ params: input.params, query: input.query, body: input.body }),
+    spec.secretFields ?? [],
+  );
+  switch (claim.kind) {
+    case 'replay':
+      call.replayed = true;
+      return claim.response;
+    case 'mismatch':
+      return problem(
+        422,
+        'idempotency-key-reused',
+        'The Idempotency-Key was already used for another request',
+        'This key was first used with different parameters or body; use a new key for a new request.',
+      );
+    case 'in-progress':
+      return problem(409, 'idempotency-in-progress', 'A request with this Idempotency-Key is still running', 'Wait for it to finish, then retry to get its answer.', { code: 'idempotency-in-progress' }, { 'retry-after': '1' });
+    case 'first':
+      return runAndKeep(spec, input, claim);
+  }
+}
+
+/** Runs the use case under a claimed key and keeps its answer for replays. */
+async function runAndKeep<P extends Schema, Q extends Schema, B extends Schema>(
+  spec: RouteSpec<P, Q, B>,
+  input: RouteInput<Out<P>, Out<Q>, Out<B>>,
+  claim: Extract<IdempotencyClaim, { kind: 'first' }>,
+): Promise<ApiResponse> {
+  let result: ApiResponse;
+  try {
+    result = await spec.run(input);
+  } catch (error) {
+    result = problemFromError(error);
+    if (result.status >= 500) {
+      await claim.release().catch(() => undefined);
+      throw error;
+    }
+  }
+  // Upstream failures (5xx) are not kept: the caller should be able to retry with the same key.
+  if (result.status >= 500) await claim.release();
+  else {
+    try {
+      await claim.commit(result);
+    } catch (error) {
+      console.warn(`[steward] idempotent answer not stored for ${spec.name}: ${(error as Error)?.message?.split('\n')[0] ?? error}`);
+    }
+  }
+  return result;
+}
+
+/** 5: an error the use case threw, as problem+json (never a 500 for bad input). */
+function problemOf(routeName: string, error: unknown): ApiResponse {
+  const response = problemFromError(error);
+  if (response.status >= 500 && !(error as { service?: string })?.service) {
+    // A bug, not an upstream failure: say which route and what kind of error, nothing more.
+    console.error(`[steward] ${routeName}: unexpected ${(error as Error)?.name ?? typeof error}: ${(error as Error)?.message ?? ''}`);
+  }
+  return response;
+}
+
+/** 6: who, what, target, outcome, duration; never a body or a secret. */
+async function logOperation(
+  routeName: string,
+  request: ApiRequest,
+  services: AppServices,
+  call: CallRecord & { at: Date; started: number; response: ApiResponse },
+): Promise<void> {
+  const { response } = call;
   const body = response.body as { type?: unknown; factId?: unknown } | undefined;
   const isProblem = response.headers?.['content-type'] === PROBLEM_CONTENT_TYPE;
   try {
     await writeOperationLog(services.tables, {
-      at,
+      at: call.at,
       principal: request.principal.id,
       authenticated: request.principal.authenticated,
-      route: spec.name,
+      route: routeName,
       method: request.method,
-      target: cleanTarget(target),
+      target: cleanTarget(call.target),
       status: response.status,
-      outcome: outcomeOf(response.status, replayed),
+      outcome: outcomeOf(response.status, call.replayed),
       ...(isProblem && typeof body?.type === 'string' ? { problemType: body.type } : {}),
       ...(isProblem && typeof body?.factId === 'string' ? { factId: body.factId } : {}),
-      durationMs: performance.now() - started,
+      durationMs: performance.now() - call.started,
     });
   } catch (error) {
     // The call has happened; a log that cannot be written must not turn its answer into an error.
-    console.warn(`[steward] operation log not written for ${spec.name}: ${(error as Error)?.message?.split('\n')[0] ?? error}`);
-  }
-  return response;
-
-  async function answer(): Promise<ApiResponse> {
-    const principal = request.principal;
-    if (services.settings.requireAppRoles) {
-      if (!principal.authenticated) {
-        return unauthorizedProblem('Entra authentication is required: call through the Function App with a token of an app registration that has a Steward app role.');
-      }
-      if (!principal.roles.includes(spec.role)) return forbiddenProblem(spec.role);
-    }
-    if (spec.mutation && services.settings.readOnly) return readOnlyProblem();
-
-    const parsed = parseRequest(request, { params: spec.params, query: spec.query, body: spec.body });
-    const idempotencyKey = spec.mutation ? request.headers['idempotency-key'] : undefined;
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      const errors = [...(parsed.ok ? [] : parsed.errors), { in: 'header' as const, pointer: '#/Idempotency-Key', detail: 'expected 1 to 255 visible ASCII characters' }];
-      return validationProblem(errors);
-    }
-    if (!parsed.ok) return parsed.response;
-
-    const input = {
-      params: parsed.params,
-      query: parsed.query,
-      body: parsed.body,
-      request,
-      services,
-      link: (path: string) => apiLink(baseUrl(request, services), path),
-    } as RouteInput<Out<P>, Out<Q>, Out<B>>;
-    target = { ...(parsed.params as Record<string, unknown>), ...(spec.target?.(input) ?? {}) };
-
-    if (idempotencyKey === undefined) return spec.run(input);
-
-    const store = new IdempotencyStore(services.tables, services.now, services.settings.idempotencyTtlHours);
-    const claim = await store.claim(
-      { route: spec.name, principal: principal.id, key: idempotencyKey },
-      requestHash({ params: parsed.params, query: parsed.query, body: parsed.body }),
-      spec.secretFields ?? [],
-    );
-    switch (claim.kind) {
-      case 'replay':
-        replayed = true;
-        return claim.response;
-      case 'mismatch':
-        return problem(
-          422,
-          'idempotency-key-reused',
-          'The Idempotency-Key was already used for another request',
-          'This key was first used with different parameters or body; use a new key for a new request.',
-        );
-      case 'in-progress':
-        return problem(409, 'idempotency-in-progress', 'A request with this Idempotency-Key is still running', 'Wait for it to finish, then retry to get its answer.', { code: 'idempotency-in-progress' }, { 'retry-after': '1' });
-      case 'first':
-        break;
-    }
-    let result: ApiResponse;
-    try {
-      result = await spec.run(input);
-    } catch (error) {
-      result = problemFromError(error);
-      if (result.status >= 500) {
-        await claim.release().catch(() => undefined);
-        throw error;
-      }
-    }
-    // Upstream failures (5xx) are not kept: the caller should be able to retry with the same key.
-    if (result.status >= 500) await claim.release();
-    else {
-      try {
-        await claim.commit(result);
-      } catch (error) {
-        console.warn(`[steward] idempotent answer not stored for ${spec.name}: ${(error as Error)?.message?.split('\n')[0] ?? error}`);
-      }
-    }
-    return result;
+    console.warn(`[steward] operation log not written for ${routeName}: ${(error as Error)?.message?.split('\n')[0] ?? error}`);
   }
 }

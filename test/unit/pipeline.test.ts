@@ -166,6 +166,36 @@ describe('the route pipeline', () => {
     expect(runs()).toBe(0);
   });
 
+  it('names a bad body and a malformed Idempotency-Key in the same 400', async () => {
+    const services = memoryServices();
+    const { route, runs } = countingRoute();
+    const response = await route.handle(post({ 'Idempotency-Key': 'has space' }, { nope: 1 }), services);
+    expect(response.status).toBe(400);
+    expect(new Set((response.body as { errors: { in: string }[] }).errors.map((e) => e.in))).toEqual(new Set(['body', 'header']));
+    expect(runs()).toBe(0);
+  });
+
+  it("logs a replay as replayed, and the route's own target ids beside the path's", async () => {
+    const services = memoryServices();
+    const route = defineRoute({
+      name: 'things-tag',
+      methods: ['POST'],
+      route: 'things/{thing}/tags',
+      role: 'Steward.Manage',
+      mutation: true,
+      params: z.object({ thing: z.string() }).strict(),
+      body: z.object({ tag: z.string() }).strict(),
+      target: ({ body }) => ({ tag: body.tag }),
+      run: async () => json(200, { ok: true }),
+    });
+    const request = apiRequest({ params: { thing: 't1' }, headers: { 'Idempotency-Key': 'k' }, body: { tag: 'blue' } });
+    await route.handle(request, services);
+    await route.handle(request, services);
+    const rows = services.memoryTables.get(OPERATIONS_TABLE).entities();
+    expect(rows.map((r) => r.outcome).sort()).toEqual(['replayed', 'succeeded']);
+    for (const row of rows) expect(JSON.parse(String(row.target))).toEqual({ thing: 't1', tag: 'blue' });
+  });
+
   it('writes one operation log row per call: who, what, target, outcome, duration — never the body', async () => {
     const services = memoryServices();
     const { route } = countingRoute(() => ({ temporaryPassword: 'Secret-123!abcdefg' }));
