@@ -37,12 +37,15 @@ export interface IncompleteStep {
   detail: string;
 }
 
+type AssignedLicense = { skuId: string; skuPartNumber: string };
+type JoinedEnvironment = ReturnType<typeof environmentView> & { addedToSecurityGroup: boolean };
+
 export type CreateUserResult =
   | {
       created: true;
       user: DirectoryUserView;
-      licenses: { skuId: string; skuPartNumber: string }[];
-      environments: (ReturnType<typeof environmentView> & { addedToSecurityGroup: boolean })[];
+      licenses: AssignedLicense[];
+      environments: JoinedEnvironment[];
       /** Steps that failed after the account existed: finish them with the enable route. */
       incomplete: IncompleteStep[];
       notes: string[];
@@ -70,7 +73,38 @@ export function defaultMailNickname(userPrincipalName: string): string {
 }
 
 export async function createUser(services: AppServices, input: CreateUserInput): Promise<CreateUserResult> {
-  // Everything that can refuse is checked before anything changes.
+  const { environments, skus, wanted } = await checkBeforeChanging(services, input);
+  const existing = await services.directory.findUserByUpn(input.userPrincipalName);
+  if (existing) return answerForExisting(existing, input, wanted, skus);
+  wanted.forEach(requireFreeUnit);
+
+  // U1: generated here, sent to Graph once, returned at most once; never logged or stored.
+  const password = generateTemporaryPassword();
+  const user = await createInEntra(services, input, password);
+
+  // From here on the account exists: a failing step is reported, not thrown, so the caller still
+  // gets the account (and the password it asked for) and can finish with the enable route.
+  const licensing = await assignLicenses(services, user, wanted);
+  const membership = await joinSecurityGroups(services, user, environments);
+  const notes = [...membership.notes];
+  if (environments.length > 0) notes.push('The Dataverse rows appear with the background sync, which takes minutes (U2); force it with POST …/enable or …/sync.');
+  if (!input.returnTemporaryPassword) notes.push('The temporary password was not returned (returnTemporaryPassword is false): reset it through a secure channel (U1).');
+
+  const { licenses } = licensing;
+  const fresh = licenses.length > 0 ? { ...user, assignedSkuIds: [...new Set([...user.assignedSkuIds, ...licenses.map((l) => l.skuId)])] } : user;
+  return {
+    created: true,
+    user: directoryUserView(fresh, skus),
+    licenses,
+    environments: membership.joined,
+    incomplete: [...licensing.incomplete, ...membership.incomplete],
+    notes,
+    ...(input.returnTemporaryPassword ? { temporaryPassword: password } : {}),
+  };
+}
+
+/** Everything that can refuse is checked before anything changes: the environments (D3) and the SKUs. */
+async function checkBeforeChanging(services: AppServices, input: CreateUserInput) {
   const environments: Environment[] = [];
   for (const id of new Set(input.environments)) {
     const environment = await requireEnvironment(services, id);
@@ -83,17 +117,13 @@ export async function createUser(services: AppServices, input: CreateUserInput):
     skus = await services.directory.listSubscribedSkus();
     wanted = resolveSkus(skus, input.licenses);
   }
+  return { environments, skus, wanted };
+}
 
-  const existing = await services.directory.findUserByUpn(input.userPrincipalName);
-  if (existing) return answerForExisting(existing, input, wanted, skus);
-
-  wanted.forEach(requireFreeUnit);
-
-  // U1: generated here, sent to Graph once, returned at most once; never logged or stored.
-  const password = generateTemporaryPassword();
-  let user: DirectoryUser;
+/** The Entra account, with a temporary password to change at the first sign-in (U1). */
+async function createInEntra(services: AppServices, input: CreateUserInput, password: string): Promise<DirectoryUser> {
   try {
-    user = await services.directory.createUser({
+    return await services.directory.createUser({
       userPrincipalName: input.userPrincipalName,
       displayName: input.displayName,
       mailNickname: input.mailNickname ?? defaultMailNickname(input.userPrincipalName),
@@ -112,21 +142,28 @@ export async function createUser(services: AppServices, input: CreateUserInput):
     }
     throw error;
   }
+}
 
-  // From here on the account exists: a failing step is reported, not thrown, so the caller still
-  // gets the account (and the password it asked for) and can finish with the enable route.
+/** The licenses asked for, in one call (U2: with a license the user is also created in the environments). */
+async function assignLicenses(services: AppServices, user: DirectoryUser, wanted: SubscribedSku[]): Promise<{ licenses: AssignedLicense[]; incomplete: IncompleteStep[] }> {
+  if (wanted.length === 0) return { licenses: [], incomplete: [] };
+  try {
+    await services.directory.assignLicenses(user.id, wanted.map((s) => s.skuId), []);
+    return { licenses: wanted.map((s) => ({ skuId: s.skuId, skuPartNumber: s.skuPartNumber })), incomplete: [] };
+  } catch (error) {
+    return { licenses: [], incomplete: wanted.map((sku) => ({ step: 'license', target: sku.skuPartNumber, detail: describe(error) })) };
+  }
+}
+
+/** E1, E4: direct membership of each environment's security group, each group joined once. */
+async function joinSecurityGroups(
+  services: AppServices,
+  user: DirectoryUser,
+  environments: Environment[],
+): Promise<{ joined: JoinedEnvironment[]; incomplete: IncompleteStep[]; notes: string[] }> {
+  const joined: JoinedEnvironment[] = [];
   const incomplete: IncompleteStep[] = [];
   const notes: string[] = [];
-  let licenses: { skuId: string; skuPartNumber: string }[] = [];
-  if (wanted.length > 0) {
-    try {
-      await services.directory.assignLicenses(user.id, wanted.map((s) => s.skuId), []);
-      licenses = wanted.map((s) => ({ skuId: s.skuId, skuPartNumber: s.skuPartNumber }));
-    } catch (error) {
-      for (const sku of wanted) incomplete.push({ step: 'license', target: sku.skuPartNumber, detail: describe(error) });
-    }
-  }
-  const joined: (ReturnType<typeof environmentView> & { addedToSecurityGroup: boolean })[] = [];
   const groupsDone = new Map<string, boolean>();
   for (const environment of environments) {
     if (!environment.securityGroupId) {
@@ -137,7 +174,6 @@ export async function createUser(services: AppServices, input: CreateUserInput):
     let added = groupsDone.get(environment.securityGroupId);
     if (added === undefined) {
       try {
-        // E1, E4: direct membership of the environment's security group.
         await services.directory.addGroupMember(environment.securityGroupId, user.id);
         added = true;
       } catch (error) {
@@ -148,19 +184,7 @@ export async function createUser(services: AppServices, input: CreateUserInput):
     }
     joined.push({ ...environmentView(environment), addedToSecurityGroup: added });
   }
-  if (environments.length > 0) notes.push('The Dataverse rows appear with the background sync, which takes minutes (U2); force it with POST …/enable or …/sync.');
-  if (!input.returnTemporaryPassword) notes.push('The temporary password was not returned (returnTemporaryPassword is false): reset it through a secure channel (U1).');
-
-  const fresh = licenses.length > 0 ? { ...user, assignedSkuIds: [...new Set([...user.assignedSkuIds, ...licenses.map((l) => l.skuId)])] } : user;
-  return {
-    created: true,
-    user: directoryUserView(fresh, skus),
-    licenses,
-    environments: joined,
-    incomplete,
-    notes,
-    ...(input.returnTemporaryPassword ? { temporaryPassword: password } : {}),
-  };
+  return { joined, incomplete, notes };
 }
 
 function answerForExisting(existing: DirectoryUser, input: CreateUserInput, wanted: SubscribedSku[], skus: SubscribedSku[]): CreateUserResult {
