@@ -42,17 +42,12 @@ export function systemUserView(row: SystemUser): SystemUserView {
   };
 }
 
-export interface DirectoryUserView {
-  id: string;
-  userPrincipalName: string;
-  displayName: string | null;
-  givenName: string | null;
-  surname: string | null;
-  jobTitle: string | null;
-  usageLocation: string | null;
-  accountEnabled: boolean;
-  userType: string;
-  onPremisesSyncEnabled: boolean;
+/** The account's own fields as the directory has them, and its licenses by name. */
+export interface DirectoryUserView
+  extends Pick<
+    DirectoryUser,
+    'id' | 'userPrincipalName' | 'displayName' | 'givenName' | 'surname' | 'jobTitle' | 'usageLocation' | 'accountEnabled' | 'userType' | 'onPremisesSyncEnabled'
+  > {
   licenses: { skuId: string; skuPartNumber: string | null }[];
 }
 
