@@ -43,101 +43,95 @@ const roleBody = z.object({ role: roleReference }).strict();
 
 const statusQuery = z.object({ until: z.enum(['enabled', 'present'], { message: 'expected enabled or present' }).default('enabled') });
 
-const statusPath = (env: string, userId: string, until: 'enabled' | 'present') =>
+const statusPath = (env: string, userId: string, until: Until) =>
   `environments/${encodeURIComponent(env)}/users/${encodeURIComponent(userId)}/enable-status${until === 'present' ? '?until=present' : ''}`;
+
+type Until = 'enabled' | 'present';
 
 /** 200 once the row is as asked; until then 202, with where and when to poll. */
 function answerOrPoll<R extends { user: { id: string } }>(
   result: R,
   ready: boolean,
-  poll: { env: string; until: 'enabled' | 'present'; link: (path: string) => string },
+  until: Until,
+  { params, link }: { params: { env: string }; link: (path: string) => string },
 ) {
   if (ready) return json(200, result);
-  return json(202, result, { location: poll.link(statusPath(poll.env, result.user.id, poll.until)), 'retry-after': RETRY_AFTER_SECONDS });
+  return json(202, result, { location: link(statusPath(params.env, result.user.id, until)), 'retry-after': RETRY_AFTER_SECONDS });
 }
+
+/**
+ * `environments/{env}/users/{user}/<action>`, both ids validated: the GET reads (Steward.Read);
+ * every other method changes the user (Steward.Manage, a mutation: Idempotency-Key, read-only mode).
+ */
+function onUserInEnvironment(method: 'GET' | 'POST' | 'PUT', action: string) {
+  const changes = method !== 'GET';
+  return {
+    methods: [method],
+    route: `environments/{env}/users/{user}/${action}`,
+    role: changes ? ('Steward.Manage' as const) : ('Steward.Read' as const),
+    mutation: changes,
+    params: userInEnvironment,
+  };
+}
+
+/** The path's two ids as the use cases name them. */
+const userIn = (params: { env: string; user: string }) => ({ environmentId: params.env, user: params.user });
 
 export const environmentUserRoutes = [
   defineRoute({
     name: 'environment-users-enable',
-    methods: ['POST'],
-    route: 'environments/{env}/users/{user}/enable',
-    role: 'Steward.Manage',
-    mutation: true,
-    params: userInEnvironment,
+    ...onUserInEnvironment('POST', 'enable'),
     body: enableBody,
     async run({ params, body, services, link }) {
-      const result = await enableUser(services, { environmentId: params.env, user: params.user, license: body.license });
-      return answerOrPoll(result, result.state === 'enabled', { env: params.env, until: 'enabled', link });
+      const result = await enableUser(services, { ...userIn(params), license: body.license });
+      return answerOrPoll(result, result.state === 'enabled', 'enabled', { params, link });
     },
   }),
 
   defineRoute({
     name: 'environment-users-enable-status',
-    methods: ['GET'],
-    route: 'environments/{env}/users/{user}/enable-status',
-    role: 'Steward.Read',
-    mutation: false,
-    params: userInEnvironment,
+    ...onUserInEnvironment('GET', 'enable-status'),
     query: statusQuery,
     async run({ params, query, services, link }) {
-      const result = await userRowStatus(services, { environmentId: params.env, user: params.user, until: query.until });
-      return answerOrPoll(result, result.state !== 'pending', { env: params.env, until: query.until, link });
+      const result = await userRowStatus(services, { ...userIn(params), until: query.until });
+      return answerOrPoll(result, result.state !== 'pending', query.until, { params, link });
     },
   }),
 
   defineRoute({
     name: 'environment-users-disable',
-    methods: ['POST'],
-    route: 'environments/{env}/users/{user}/disable',
-    role: 'Steward.Manage',
-    mutation: true,
-    params: userInEnvironment,
+    ...onUserInEnvironment('POST', 'disable'),
     body: disableBody,
     async run({ params, body, services }) {
-      return json(200, await disableUser(services, { environmentId: params.env, user: params.user, removeLicenses: body.removeLicenses }));
+      return json(200, await disableUser(services, { ...userIn(params), removeLicenses: body.removeLicenses }));
     },
   }),
 
   defineRoute({
     name: 'environment-users-access-mode',
-    methods: ['PUT'],
-    route: 'environments/{env}/users/{user}/access-mode',
-    role: 'Steward.Manage',
-    mutation: true,
-    params: userInEnvironment,
+    ...onUserInEnvironment('PUT', 'access-mode'),
     body: accessModeBody,
     async run({ params, body, services }) {
-      return json(
-        200,
-        await setAccessMode(services, { environmentId: params.env, user: params.user, accessMode: body.accessMode, removeLicenses: body.removeLicenses }),
-      );
+      return json(200, await setAccessMode(services, { ...userIn(params), accessMode: body.accessMode, removeLicenses: body.removeLicenses }));
     },
   }),
 
   defineRoute({
     name: 'environment-users-sync',
-    methods: ['POST'],
-    route: 'environments/{env}/users/{user}/sync',
-    role: 'Steward.Manage',
-    mutation: true,
-    params: userInEnvironment,
+    ...onUserInEnvironment('POST', 'sync'),
     async run({ params, services, link }) {
-      const result = await syncUser(services, { environmentId: params.env, user: params.user });
-      return answerOrPoll(result, result.state === 'present', { env: params.env, until: 'present', link });
+      const result = await syncUser(services, userIn(params));
+      return answerOrPoll(result, result.state === 'present', 'present', { params, link });
     },
   }),
 
   defineRoute({
     name: 'environment-users-roles',
-    methods: ['POST'],
-    route: 'environments/{env}/users/{user}/roles',
-    role: 'Steward.Manage',
-    mutation: true,
-    params: userInEnvironment,
+    ...onUserInEnvironment('POST', 'roles'),
     body: roleBody,
     target: ({ body }) => ({ role: body.role }),
     async run({ params, body, services }) {
-      return json(200, await assignRole(services, { environmentId: params.env, user: params.user, role: body.role }));
+      return json(200, await assignRole(services, { ...userIn(params), role: body.role }));
     },
   }),
 ];
