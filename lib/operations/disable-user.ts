@@ -59,12 +59,8 @@ export async function disableUser(services: AppServices, input: DisableUserInput
     }
   }
 
-  let licensesRemoved: string[] = [];
-  let stillEnabledIn: DisableUserResult['stillEnabledIn'] = [];
-  if (input.removeLicenses) {
-    const removal = await removeEnvironmentLicenses(services, user, environment);
-    licensesRemoved = removal.removed;
-    stillEnabledIn = removal.stillEnabledIn;
+  const removal = input.removeLicenses ? await removeEnvironmentLicenses(services, user, environment) : null;
+  if (removal) {
     warnings.push(...removal.warnings);
     if (removal.removed.length > 0) changes.push(`licenses removed: ${removal.removed.join(', ')} (E2)`);
   } else {
@@ -77,8 +73,8 @@ export async function disableUser(services: AppServices, input: DisableUserInput
     environment: environmentView(environment),
     user: { id: user.id, userPrincipalName: user.userPrincipalName },
     removedFromSecurityGroup,
-    licensesRemoved,
-    stillEnabledIn,
+    licensesRemoved: removal?.removed ?? [],
+    stillEnabledIn: removal?.stillEnabledIn ?? [],
     systemUser: row ? systemUserView(row) : null,
     changes,
     warnings,

@@ -112,13 +112,9 @@ export async function setAccessMode(services: AppServices, input: SetAccessModeI
   if (changed) await services.dataverse.updateSystemUser(target, row.id, { accessmode: wanted });
 
   const warnings: string[] = [];
-  let licensesRemoved: string[] = [];
-  let stillEnabledIn: SetAccessModeResult['stillEnabledIn'] = [];
-  if (input.removeLicenses) {
-    // T3, A2: the mode is set first, the license goes last.
-    const removal = await removeEnvironmentLicenses(services, user, environment);
-    licensesRemoved = removal.removed;
-    stillEnabledIn = removal.stillEnabledIn;
+  // T3, A2: the mode is set first, the license goes last.
+  const removal = input.removeLicenses ? await removeEnvironmentLicenses(services, user, environment) : null;
+  if (removal) {
     warnings.push(...removal.warnings);
   } else if (input.accessMode !== 'read-write') {
     warnings.push(`A ${input.accessMode} user needs no license (${input.accessMode === 'administrative' ? 'A2' : 'T3'}): use "removeLicenses": true to free it.`);
@@ -130,8 +126,8 @@ export async function setAccessMode(services: AppServices, input: SetAccessModeI
     user: { id: user.id, userPrincipalName: user.userPrincipalName },
     previousAccessMode: systemUserView(row).accessMode,
     changed,
-    licensesRemoved,
-    stillEnabledIn,
+    licensesRemoved: removal?.removed ?? [],
+    stillEnabledIn: removal?.stillEnabledIn ?? [],
     systemUser: systemUserView(after),
     warnings,
   };
