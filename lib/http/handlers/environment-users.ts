@@ -43,10 +43,10 @@ const roleBody = z.object({ role: roleReference }).strict();
 
 const statusQuery = z.object({ until: z.enum(['enabled', 'present'], { message: 'expected enabled or present' }).default('enabled') });
 
+type Until = 'enabled' | 'present';
+
 const statusPath = (env: string, userId: string, until: Until) =>
   `environments/${encodeURIComponent(env)}/users/${encodeURIComponent(userId)}/enable-status${until === 'present' ? '?until=present' : ''}`;
-
-type Until = 'enabled' | 'present';
 
 /** 200 once the row is as asked; until then 202, with where and when to poll. */
 function answerOrPoll<R extends { user: { id: string } }>(
