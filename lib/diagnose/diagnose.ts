@@ -3,6 +3,7 @@ import { buildLicenseCatalog } from '../domain/licenses.js';
 import { AccessMode, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
 import { accessModeName, isApplicationUser, isNonInteractiveUser } from '../domain/user-kinds.js';
 import { isGuid } from '../gateways/http/odata.js';
+import { allPages } from '../gateways/http/pages.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { AppServices } from '../services.js';
 
@@ -68,9 +69,9 @@ export async function diagnose(services: AppServices, userRef: string, environme
   let currentRow: Diagnosis['currentRow'] = null;
   const notes: Reason[] = [];
   if (row) {
-    const teams = await services.dataverse.listTeamsOfUser(target, row.id);
+    const teams = await allPages(services.dataverse.listTeamsOfUser(target, row.id));
     const roleIds = new Set([...row.roleIds, ...teams.flatMap((t) => t.roleIds)]);
-    const roleNames = roleIds.size > 0 ? new Map((await services.dataverse.listRoles(target)).map((r) => [r.id, r.name])) : new Map<string, string>();
+    const roleNames = roleIds.size > 0 ? new Map((await allPages(services.dataverse.listRoles(target))).map((r) => [r.id, r.name])) : new Map<string, string>();
     currentRow = {
       id: row.id,
       isdisabled: row.isDisabled,

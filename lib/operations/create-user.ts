@@ -1,5 +1,6 @@
 import type { DirectoryUser, Environment, SubscribedSku } from '../domain/model.js';
 import { isServiceError } from '../gateways/http/service-error.js';
+import { allPages } from '../gateways/http/pages.js';
 import type { AppServices } from '../services.js';
 import { RuleRefusal, UpstreamRefusal } from '../domain/errors.js';
 import { requireFreeUnit, resolveSkus } from './licenses.js';
@@ -80,7 +81,7 @@ export async function createUser(services: AppServices, input: CreateUserInput):
   let skus: SubscribedSku[] = [];
   let wanted: SubscribedSku[] = [];
   if (input.licenses.length > 0) {
-    skus = await services.directory.listSubscribedSkus();
+    skus = await allPages(services.directory.listSubscribedSkus());
     wanted = resolveSkus(skus, input.licenses);
   }
 
