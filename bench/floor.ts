@@ -9,13 +9,14 @@ import {
   isIntegrationUsername,
 } from '../lib/domain/copilot-for-sales-names.js';
 import { ADMIN_ROLE_TEMPLATE_IDS } from '../lib/domain/model.js';
-import { DATAVERSE_PAGE_SIZE } from '../lib/gateways/dataverse/web-api-dataverse.js';
+import { DATAVERSE_PAGE_SIZE } from '../lib/gateways/dataverse/client.js';
 import { SYSTEMUSER_EXPAND, SYSTEMUSER_SELECT, TEAM_EXPAND, TEAM_SELECT } from '../lib/gateways/dataverse/dto.js';
-import { GRAPH_BATCH_LIMIT, GRAPH_PAGE_SIZE, GRAPH_SCOPE } from '../lib/gateways/graph/graph-directory.js';
+import { GRAPH_BATCH_LIMIT, GRAPH_PAGE_SIZE, GRAPH_SCOPE } from '../lib/gateways/graph/client.js';
 import { USER_SELECT } from '../lib/gateways/graph/dto.js';
 import { odataString, pathSegment } from '../lib/gateways/http/odata.js';
-import { BAP_API_VERSION, toEnvironment, type WireEnvironment } from '../lib/gateways/powerplatform/bap-environments.js';
-import { DEFAULT_SALESFORCE_API_VERSION } from '../lib/gateways/salesforce/jsforce-salesforce.js';
+import { toEnvironment, type WireEnvironment } from '../lib/gateways/powerplatform/dto.js';
+import { BAP_API_VERSION } from '../lib/gateways/powerplatform/operations.js';
+import { DEFAULT_SALESFORCE_API_VERSION } from '../lib/gateways/salesforce/client.js';
 import { soqlList, soqlString } from '../lib/gateways/salesforce/soql-literal.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { AuditDispatcher } from './audit/dispatch.js';
 import type { Settings } from './config/settings.js';
-import type { DataverseGateway } from './gateways/dataverse/dataverse.js';
-import type { DirectoryGateway } from './gateways/graph/directory.js';
-import type { EnvironmentGateway } from './gateways/powerplatform/environments.js';
-import type { SalesforceGateway } from './gateways/salesforce/salesforce.js';
+import type { DataverseGateway } from './gateways/dataverse/port.js';
+import type { DirectoryGateway } from './gateways/graph/port.js';
+import type { EnvironmentGateway } from './gateways/powerplatform/port.js';
+import type { SalesforceGateway } from './gateways/salesforce/port.js';
 import type { Tables } from './gateways/storage/tables.js';
 
 /**

@@ -1,5 +1,6 @@
 import { buildLicenseCatalog } from '../domain/licenses.js';
-import type { Environment } from '../domain/model.js';
+import type { DirectoryUser, Environment } from '../domain/model.js';
+import { allPages } from '../gateways/http/pages.js';
 import type { AppServices } from '../services.js';
 import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
 
@@ -9,7 +10,7 @@ import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
  */
 
 export async function discoverEnvironments(services: AppServices): Promise<Environment[]> {
-  const all = await services.environments.listEnvironments();
+  const all = await allPages(services.environments.listEnvironments());
   const allow = services.settings.environmentAllowList;
   return allow && allow.length > 0 ? all.filter((e) => allow.includes(e.id)) : all;
 }
@@ -18,14 +19,14 @@ export async function collectDirectory(services: AppServices, environments: read
   const { directory, settings } = services;
   const groupIds = [...new Set(environments.map((e) => e.securityGroupId).filter((id): id is string => !!id))];
   const usersPromise = (async () => {
-    const users = new Map<string, import('../domain/model.js').DirectoryUser>();
-    for await (const user of directory.listUsers()) users.set(user.id, user);
+    const users = new Map<string, DirectoryUser>();
+    for await (const page of directory.listUsers()) for (const user of page) users.set(user.id, user);
     return users;
   })();
   const [users, skus, adminRoles, groups] = await Promise.all([
     usersPromise,
-    directory.listSubscribedSkus(),
-    directory.listAdminRoleMembers(),
+    allPages(directory.listSubscribedSkus()),
+    directory.getAdminRoleMembers(),
     directory.getSecurityGroups(groupIds),
   ]);
   return {
@@ -43,6 +44,6 @@ export async function collectEnvironment(services: AppServices, environment: Env
     for await (const page of services.dataverse.listSystemUsers(target)) rows.push(...page);
     return rows;
   })();
-  const [systemUsers, teams] = await Promise.all([systemUsersPromise, services.dataverse.listTeams(target)]);
+  const [systemUsers, teams] = await Promise.all([systemUsersPromise, allPages(services.dataverse.listTeams(target))]);
   return { environment, systemUsers, teams };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { findingKey, type AuditRun, type Finding, type RunStatus, type RunTarget, type StoredFinding, type TargetKind } from '../domain/finding.js';
 import type { Environment } from '../domain/model.js';
-import type { AlertSender } from '../gateways/alerts/logic-app.js';
+import type { AlertSender } from '../gateways/alerts/port.js';
 import type { ClaimStore } from '../gateways/storage/claims.js';
 import { isSuppressed, type AuditStore, type RunFindingEntry } from '../gateways/storage/audit-store.js';
 import type { AppServices } from '../services.js';

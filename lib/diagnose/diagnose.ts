@@ -3,6 +3,7 @@ import { buildLicenseCatalog } from '../domain/licenses.js';
 import { AccessMode, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
 import { accessModeName, isApplicationUser, isNonInteractiveUser } from '../domain/user-kinds.js';
 import { isGuid } from '../gateways/http/odata.js';
+import { allPages } from '../gateways/http/pages.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { AppServices } from '../services.js';
 
@@ -105,9 +106,9 @@ function groupStanding(environment: Environment, facts: AccessFacts): GroupStand
 
 /** The row as an admin reads it: mode by name, and every role, direct or through a team (U3). */
 async function describeRow(services: AppServices, target: DataverseTarget, row: SystemUser): Promise<NonNullable<Diagnosis['currentRow']>> {
-  const teams = await services.dataverse.listTeamsOfUser(target, row.id);
+  const teams = await allPages(services.dataverse.listTeamsOfUser(target, row.id));
   const hasRoles = row.roleIds.length > 0 || teams.some((t) => t.roleIds.length > 0);
-  const roleNames = hasRoles ? new Map((await services.dataverse.listRoles(target)).map((r) => [r.id, r.name])) : new Map<string, string>();
+  const roleNames = hasRoles ? new Map((await allPages(services.dataverse.listRoles(target))).map((r) => [r.id, r.name])) : new Map<string, string>();
   return {
     id: row.id,
     isdisabled: row.isDisabled,

@@ -1,5 +1,6 @@
 import type { SecurityRole } from '../domain/model.js';
-import type { DataverseTarget } from '../gateways/dataverse/dataverse.js';
+import type { DataverseTarget } from '../gateways/dataverse/port.js';
+import { allPages } from '../gateways/http/pages.js';
 import type { AppServices } from '../services.js';
 import { NotFoundError, RuleRefusal } from '../domain/errors.js';
 import { requireDataverse, requireEnvironment, requireSystemUser, requireUser } from './lookups.js';
@@ -23,7 +24,7 @@ export async function findRole(
   reference: string,
   businessUnitId: string | null,
 ): Promise<SecurityRole> {
-  const roles = await services.dataverse.listRoles(target);
+  const roles = await allPages(services.dataverse.listRoles(target));
   if (GUID.test(reference)) {
     const byId = roles.find((r) => r.id.toLowerCase() === reference.toLowerCase());
     if (byId) return byId;

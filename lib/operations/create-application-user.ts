@@ -1,5 +1,6 @@
 import type { SecurityRole } from '../domain/model.js';
 import { isServiceError } from '../gateways/http/service-error.js';
+import { allPages } from '../gateways/http/pages.js';
 import type { AppServices } from '../services.js';
 import { RuleRefusal, UpstreamRefusal } from '../domain/errors.js';
 import { findRole } from './assign-role.js';
@@ -31,7 +32,7 @@ export async function createApplicationUser(services: AppServices, input: Create
   const environment = await requireEnvironment(services, input.environmentId);
   const target = requireDataverse(environment); // D3
 
-  const businessUnits = await services.dataverse.listBusinessUnits(target);
+  const businessUnits = await allPages(services.dataverse.listBusinessUnits(target));
   const root = businessUnits.find((b) => b.parentId === null);
   if (!root) {
     throw new RuleRefusal('no-root-business-unit', `Environment '${environment.displayName}' reports no root business unit; application users are created there (T2).`, 'T2');

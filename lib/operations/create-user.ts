@@ -1,5 +1,6 @@
 import type { DirectoryUser, Environment, SubscribedSku } from '../domain/model.js';
 import { isServiceError } from '../gateways/http/service-error.js';
+import { allPages } from '../gateways/http/pages.js';
 import type { AppServices } from '../services.js';
 import { RuleRefusal, UpstreamRefusal } from '../domain/errors.js';
 import { requireFreeUnit, resolveSkus } from './licenses.js';
@@ -114,7 +115,7 @@ async function checkBeforeChanging(services: AppServices, input: CreateUserInput
   let skus: SubscribedSku[] = [];
   let wanted: SubscribedSku[] = [];
   if (input.licenses.length > 0) {
-    skus = await services.directory.listSubscribedSkus();
+    skus = await allPages(services.directory.listSubscribedSkus());
     wanted = resolveSkus(skus, input.licenses);
   }
   return { environments, skus, wanted };

@@ -1,3 +1,4 @@
+import { allPages } from '../gateways/http/pages.js';
 import type { AppServices } from '../services.js';
 import { RuleRefusal } from '../domain/errors.js';
 import { removeEnvironmentLicenses } from './licenses.js';
@@ -48,7 +49,7 @@ export async function disableUser(services: AppServices, input: DisableUserInput
   const warnings: string[] = [];
   let removedFromSecurityGroup = false;
   if (environment.securityGroupId) {
-    const members = await services.directory.listGroupMembers(environment.securityGroupId);
+    const members = await allPages(services.directory.listGroupMembers(environment.securityGroupId));
     if (members.some((m) => m.kind === 'user' && m.id.toLowerCase() === user.id.toLowerCase())) {
       await services.directory.removeGroupMember(environment.securityGroupId, user.id);
       removedFromSecurityGroup = true;

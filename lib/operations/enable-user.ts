@@ -1,3 +1,4 @@
+import { allPages } from '../gateways/http/pages.js';
 import type { AppServices } from '../services.js';
 import { RuleRefusal } from '../domain/errors.js';
 import { environmentSkusHeld, requireFreeUnit, resolveSkus } from './licenses.js';
@@ -50,7 +51,7 @@ export async function enableUser(services: AppServices, input: EnableUserInput):
 
   const changes: string[] = [];
   const warnings: string[] = [];
-  const skus = await services.directory.listSubscribedSkus();
+  const skus = await allPages(services.directory.listSubscribedSkus());
   let assigned = [...user.assignedSkuIds];
 
   if (input.license) {
@@ -80,7 +81,7 @@ export async function enableUser(services: AppServices, input: EnableUserInput):
 
   if (environment.securityGroupId) {
     // E4: only direct membership counts; a nested group that contains the user does not.
-    const members = await services.directory.listGroupMembers(environment.securityGroupId);
+    const members = await allPages(services.directory.listGroupMembers(environment.securityGroupId));
     if (!members.some((m) => m.kind === 'user' && m.id.toLowerCase() === user.id.toLowerCase())) {
       await services.directory.addGroupMember(environment.securityGroupId, user.id);
       changes.push('added to the environment security group (direct member, E1, E4)');

@@ -1,5 +1,6 @@
 import type { DirectoryUser, Environment, SubscribedSku } from '../domain/model.js';
 import { isRegularUser } from '../domain/user-kinds.js';
+import { allPages } from '../gateways/http/pages.js';
 import type { AppServices } from '../services.js';
 import { RuleRefusal } from '../domain/errors.js';
 
@@ -72,12 +73,12 @@ export async function removeEnvironmentLicenses(
   user: DirectoryUser,
   currentEnvironment: Environment,
 ): Promise<LicenseRemoval> {
-  const skus = await services.directory.listSubscribedSkus();
+  const skus = await allPages(services.directory.listSubscribedSkus());
   const held = environmentSkusHeld(user, skus, services.settings.environmentLicenseSkus);
   if (held.length === 0) {
     return { removed: [], stillEnabledIn: [], warnings: [`${user.userPrincipalName} holds no environment license: nothing to remove.`] };
   }
-  const others = (await services.environments.listEnvironments()).filter(
+  const others = (await allPages(services.environments.listEnvironments())).filter(
     (e) => e.id !== currentEnvironment.id && e.hasDataverse && e.instanceUrl,
   );
   const checks = await Promise.allSettled(

@@ -1,5 +1,5 @@
 import type { DirectoryUser, Environment, SystemUser } from '../domain/model.js';
-import type { DataverseTarget } from '../gateways/dataverse/dataverse.js';
+import type { DataverseTarget } from '../gateways/dataverse/port.js';
 import type { AppServices } from '../services.js';
 import { NotFoundError, RuleRefusal } from '../domain/errors.js';
 

@@ -1,6 +1,6 @@
-import { AccessMode, type AdminRole } from '../domain/model.js';
+import { AccessMode, type AccessModeValue, type AdminRole } from '../domain/model.js';
 import { isApplicationUser, isNonInteractiveUser } from '../domain/user-kinds.js';
-import type { DataverseTarget } from '../gateways/dataverse/dataverse.js';
+import type { DataverseTarget } from '../gateways/dataverse/port.js';
 import type { AppServices } from '../services.js';
 import { RuleRefusal } from '../domain/errors.js';
 import { removeEnvironmentLicenses } from './licenses.js';
@@ -18,7 +18,7 @@ export const NON_INTERACTIVE_CAP = 7;
 
 export type SettableAccessMode = 'read-write' | 'administrative' | 'non-interactive';
 
-const MODE_VALUE: Record<SettableAccessMode, number> = {
+const MODE_VALUE: Record<SettableAccessMode, AccessModeValue> = {
   'read-write': AccessMode.ReadWrite,
   administrative: AccessMode.Administrative,
   'non-interactive': AccessMode.NonInteractive,
@@ -80,7 +80,7 @@ export async function setAccessMode(services: AppServices, input: SetAccessModeI
   if (input.removeLicenses && input.accessMode === 'administrative') {
     // A2: only a Global / Power Platform / Dynamics 365 administrator stays entitled without a
     // license ("make the user a service admin" comes before "remove the license").
-    const admins = await services.directory.listAdminRoleMembers();
+    const admins = await services.directory.getAdminRoleMembers();
     const isAdmin = (Object.keys(admins) as AdminRole[]).some((role) => admins[role].has(user.id));
     if (!isAdmin) {
       throw new RuleRefusal(
@@ -109,7 +109,7 @@ export async function setAccessMode(services: AppServices, input: SetAccessModeI
   }
 
   const changed = previous !== wanted;
-  if (changed) await services.dataverse.updateSystemUser(target, row.id, { accessmode: wanted });
+  if (changed) await services.dataverse.updateSystemUser(target, row.id, { accessMode: wanted });
 
   const warnings: string[] = [];
   // T3, A2: the mode is set first, the license goes last.

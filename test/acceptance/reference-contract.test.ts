@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCredential } from '../../lib/gateways/identity/credential.js';
+import { credentialOptions } from '../../lib/composition.js';
+import { createCredential } from '../../lib/gateways/identity/client.js';
 import type { Fixture } from '../../simulator/core/fixture.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
@@ -89,7 +90,7 @@ let bearer: (scope: string) => Promise<string>;
 beforeAll(async () => {
   const fixture = readJson(path.join(sharedRoot, 'fixtures', 'contoso.json')) as Fixture;
   tenant = await startTestTenant(fixture);
-  const credential = createCredential(tenant.settings, tenant.tls);
+  const credential = createCredential(credentialOptions(tenant.settings), tenant.tls);
   bearer = async (scope) => (await credential.getToken(scope))!.token;
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { EnvironmentGateway } from '../../lib/gateways/powerplatform/environments.js';
+import type { EnvironmentGateway } from '../../lib/gateways/powerplatform/port.js';
 import { readOperationLog } from '../../lib/http/operation-log.js';
 import { ENV, GROUP, ROLE, SKU, operationsTenant, upn } from '../fixtures/operations-tenant.js';
 import { startHarness, type Harness } from './support/harness.js';

@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SystemUser } from '../../lib/domain/model.js';
-import type { DataverseTarget } from '../../lib/gateways/dataverse/dataverse.js';
-import { createDataverseGateway } from '../../lib/gateways/dataverse/web-api-dataverse.js';
+import type { DataverseTarget } from '../../lib/gateways/dataverse/port.js';
+import { credentialOptions, gatewayOptions } from '../../lib/composition.js';
+import { WebApiDataverseGateway } from '../../lib/gateways/dataverse/operations.js';
+import { allPages } from '../../lib/gateways/http/pages.js';
 import type { RetryPolicy } from '../../lib/gateways/http/retry.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
-import { createCredential } from '../../lib/gateways/identity/credential.js';
-import { createEnvironmentGateway } from '../../lib/gateways/powerplatform/bap-environments.js';
+import { createCredential } from '../../lib/gateways/identity/client.js';
+import { BapEnvironmentGateway } from '../../lib/gateways/powerplatform/operations.js';
 import type { Fixture } from '../../simulator/core/fixture.js';
 import { generateTenant } from '../../simulator/core/generate.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
@@ -131,9 +133,10 @@ afterEach(async () => {
 async function start(fixture: Fixture, retry: RetryPolicy = FAST_RETRY) {
   const tenant = await startTestTenant(fixture);
   tenants.push(tenant);
-  const credential = createCredential(tenant.settings, tenant.tls);
-  const dataverse = createDataverseGateway(tenant.settings, credential, { retry });
-  const environments = createEnvironmentGateway(tenant.settings, credential, { retry });
+  const credential = createCredential(credentialOptions(tenant.settings), tenant.tls);
+  const options = gatewayOptions(tenant.settings);
+  const dataverse = new WebApiDataverseGateway({ ...options.dataverse, credential, retry });
+  const environments = new BapEnvironmentGateway({ ...options.environments, credential, retry });
   const targetOf = (envId: string): DataverseTarget => ({ id: envId, instanceUrl: tenant.sim.urls.dataverse[envId] ?? null });
   const requestsTo = (envId: string) => tenant.sim.requests.filter((r) => r.host === `dataverse:${envId}`);
   return { tenant, sim: tenant.sim, dataverse, environments, targetOf, requestsTo };
@@ -210,7 +213,7 @@ describe('Dataverse and Power Platform gateways under faults', () => {
     fixture.faults = { seed: 3, dataverse: { throttleRate: 0.3, retryAfterSeconds: 0 }, powerplatform: { throttleRate: 0.3, retryAfterSeconds: 0 } };
     const { sim, dataverse, environments, requestsTo } = await start(fixture);
 
-    const listed = await environments.listEnvironments();
+    const listed = await allPages(environments.listEnvironments());
     expect(listed.map((e) => e.id)).toEqual(fixture.environments.map((e) => e.id));
     for (const env of fixture.environments) {
       const mapped = listed.find((e) => e.id === env.id)!;
@@ -230,9 +233,9 @@ describe('Dataverse and Power Platform gateways under faults', () => {
         expect(row?.roleIds).toEqual(source.roles);
         expect(row?.profile.title).toBe(source.title);
       }
-      const roles = await dataverse.listRoles(target);
+      const roles = await allPages(dataverse.listRoles(target));
       expect(roles.map((r) => r.id).sort()).toEqual(env.roles.map((r) => r.roleid).sort());
-      const units = await dataverse.listBusinessUnits(target);
+      const units = await allPages(dataverse.listBusinessUnits(target));
       expect(units).toEqual([{ id: env.businessunits[0]!.businessunitid, name: env.businessunits[0]!.name, parentId: null }]);
       expect(await dataverse.getOrganizationSettings(target)).toEqual({ allowRoleAssignmentOnDisabledUsers: false });
       expect(requestsTo(env.id).some((r) => r.status === 429)).toBe(true);
@@ -335,16 +338,16 @@ describe('Dataverse gateway: reads and writes on a contoso slice', () => {
     expect(await dataverse.findSystemUserByApplicationId(target, '11111111-2222-4333-8444-555555555555')).toBeNull();
 
     const team = { id: TEAM, name: 'Sales Team', roleIds: [ROLE_SALES], memberIds: [ALICE.row, OBRIEN.row] };
-    expect(await dataverse.listTeams(target)).toEqual([team]);
-    expect(await dataverse.listTeamsOfUser(target, OBRIEN.row)).toEqual([team]);
-    expect(await dataverse.listTeamsOfUser(target, BOB.row)).toEqual([]);
+    expect(await allPages(dataverse.listTeams(target))).toEqual([team]);
+    expect(await allPages(dataverse.listTeamsOfUser(target, OBRIEN.row))).toEqual([team]);
+    expect(await allPages(dataverse.listTeamsOfUser(target, BOB.row))).toEqual([]);
 
-    expect(await dataverse.listRoles(target)).toEqual([
+    expect(await allPages(dataverse.listRoles(target))).toEqual([
       { id: ROLE_ADMIN, name: 'System Administrator', businessUnitId: ROOT_BU },
       { id: ROLE_SALES, name: 'Salesperson', businessUnitId: ROOT_BU },
       { id: ROLE_BASIC, name: 'Basic User', businessUnitId: ROOT_BU },
     ]);
-    expect(await dataverse.listBusinessUnits(target)).toEqual([
+    expect(await allPages(dataverse.listBusinessUnits(target))).toEqual([
       { id: ROOT_BU, name: 'prod', parentId: null },
       { id: CHILD_BU, name: 'prod-north', parentId: ROOT_BU },
     ]);
@@ -357,12 +360,12 @@ describe('Dataverse gateway: reads and writes on a contoso slice', () => {
     const state = () => sim.state.environments.find((e) => e.id === ENV)!;
     const row = (id: string) => state().systemusers.find((s) => s.systemuserid === id)!;
 
-    await dataverse.updateSystemUser(target, ALICE.row, { accessmode: 4 });
+    await dataverse.updateSystemUser(target, ALICE.row, { accessMode: 4 });
     expect(row(ALICE.row).accessmode).toBe(4);
-    await dataverse.updateSystemUser(target, ERP_APP.row, { isdisabled: true });
+    await dataverse.updateSystemUser(target, ERP_APP.row, { disabled: true });
     expect(row(ERP_APP.row).isdisabled).toBe(true);
     expect((await dataverse.getSystemUser(target, ERP_APP.row))?.isDisabled).toBe(true);
-    await expect(dataverse.updateSystemUser(target, '11111111-2222-4333-8444-555555555555', { isdisabled: false })).rejects.toMatchObject({
+    await expect(dataverse.updateSystemUser(target, '11111111-2222-4333-8444-555555555555', { disabled: false })).rejects.toMatchObject({
       service: 'dataverse',
       operation: 'updateSystemUser',
       status: 404,
@@ -412,6 +415,6 @@ describe('Dataverse gateway: reads and writes on a contoso slice', () => {
   it('refuses to address an environment without Dataverse', async () => {
     const { dataverse } = await start(smallTenant());
     const target = { id: '79480165-9484-483b-9797-afbc60a77683', instanceUrl: null };
-    await expect(dataverse.listRoles(target)).rejects.toMatchObject({ service: 'dataverse', operation: 'listRoles', code: 'NoDataverseDatabase', target: target.id });
+    await expect(allPages(dataverse.listRoles(target))).rejects.toMatchObject({ service: 'dataverse', operation: 'listRoles', code: 'NoDataverseDatabase', target: target.id });
   });
 });

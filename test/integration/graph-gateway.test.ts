@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createGraphDirectoryGateway, GRAPH_SCOPE, GraphDirectoryGateway } from '../../lib/gateways/graph/graph-directory.js';
+import { credentialOptions, gatewayOptions } from '../../lib/composition.js';
+import { GRAPH_SCOPE } from '../../lib/gateways/graph/client.js';
+import { GraphDirectoryGateway } from '../../lib/gateways/graph/operations.js';
+import { allPages as all } from '../../lib/gateways/http/pages.js';
 import type { RetryPolicy } from '../../lib/gateways/http/retry.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
-import { createCredential } from '../../lib/gateways/identity/credential.js';
+import { createCredential } from '../../lib/gateways/identity/client.js';
 import type { DirectoryUser } from '../../lib/domain/model.js';
 import type { Fixture, RequestRecord } from '../../simulator/index.js';
 import { generateTenant } from '../../simulator/core/generate.js';
@@ -20,15 +23,9 @@ afterEach(async () => {
 async function setUp(fixture: Fixture, retry: RetryPolicy = FAST) {
   const tenant = await startTestTenant(fixture);
   tenants.push(tenant);
-  const credential = createCredential(tenant.settings, tenant.tls);
-  const gateway = createGraphDirectoryGateway(tenant.settings, credential, { retry, concurrency: 4 });
+  const credential = createCredential(credentialOptions(tenant.settings), tenant.tls);
+  const gateway = new GraphDirectoryGateway({ ...gatewayOptions(tenant.settings).directory, credential, retry, concurrency: 4 });
   return { tenant, sim: tenant.sim, credential, gateway };
-}
-
-async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
 }
 
 const graphRequests = (requests: RequestRecord[]) => requests.filter((r) => r.host === 'graph');
@@ -148,7 +145,11 @@ describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
     expect(graphRequests(sim.requests).map((r) => r.status)).toEqual([503, 503]);
 
     // A Retry-After (1 s here) longer than the policy honours ends the retries at once.
-    const impatient = createGraphDirectoryGateway(tenant.settings, credential, { retry: { retries: 5, minDelayMs: 1, maxDelayMs: 10, maxRetryAfterMs: 500 } });
+    const impatient = new GraphDirectoryGateway({
+      ...gatewayOptions(tenant.settings).directory,
+      credential,
+      retry: { retries: 5, minDelayMs: 1, maxDelayMs: 10, maxRetryAfterMs: 500 },
+    });
     const before = graphRequests(sim.requests).length;
     const factsError = await impatient.getUserAccessFacts(GRAPH_IDS.alice, GRAPH_IDS.envGroup).catch((e: unknown) => e);
     expect(factsError).toBeInstanceOf(ServiceError);
@@ -167,7 +168,7 @@ describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
     });
 
     const started = Date.now();
-    const error = await gateway.listSubscribedSkus().catch((e: unknown) => e);
+    const error = await all(gateway.listSubscribedSkus()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ServiceError);
     expect(error).toMatchObject({ service: 'graph', operation: 'listSubscribedSkus', status: 504, code: 'Timeout' });
@@ -307,18 +308,18 @@ describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
     expect(missing.directGroupIds).toEqual([]);
   });
 
-  it('lists admin role members, subscribed SKUs and group members', async () => {
+  it('reads admin role members, lists subscribed SKUs and group members', async () => {
     const { gateway } = await setUp(graphTenant());
 
-    const roles = await gateway.listAdminRoleMembers();
+    const roles = await gateway.getAdminRoleMembers();
     expect([...roles.globalAdministrator]).toEqual([GRAPH_IDS.alice]);
     expect([...roles.powerPlatformAdministrator]).toEqual([GRAPH_IDS.bob]);
     expect([...roles.dynamics365Administrator]).toEqual([]);
 
-    const skus = await gateway.listSubscribedSkus();
+    const skus = await all(gateway.listSubscribedSkus());
     expect(skus.find((s) => s.skuId === GRAPH_IDS.e3Sku)).toMatchObject({ consumedUnits: 1, enabledUnits: 1 });
 
-    await expect(gateway.listGroupMembers(GRAPH_IDS.envGroup)).resolves.toEqual([
+    await expect(all(gateway.listGroupMembers(GRAPH_IDS.envGroup))).resolves.toEqual([
       { id: GRAPH_IDS.alice, kind: 'user', displayName: 'alice' },
       { id: GRAPH_IDS.nestedGroup, kind: 'group', displayName: 'Sales Contractors' },
     ]);
@@ -338,7 +339,7 @@ describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
 
     // What the gateway does with it.
     const started = performance.now();
-    const pending = gateway.listSubscribedSkus();
+    const pending = all(gateway.listSubscribedSkus());
     await vi.waitFor(() => expect(sim.requests.slice(seen).some((r) => r.host === 'graph' && r.status === 429)).toBe(true), { timeout: 5_000, interval: 10 });
     sim.setFault('graph', undefined);
     const skus = await pending;

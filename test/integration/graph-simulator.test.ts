@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPH_SCOPE } from '../../lib/gateways/graph/graph-directory.js';
-import { createCredential } from '../../lib/gateways/identity/credential.js';
+import { credentialOptions } from '../../lib/composition.js';
+import { GRAPH_SCOPE } from '../../lib/gateways/graph/client.js';
+import { createCredential } from '../../lib/gateways/identity/client.js';
 import { GRAPH_IDS, GUEST_UPN, graphTenant } from '../fixtures/graph-tenant.js';
 import { simulatedRoleId } from '../../simulator/graph/graph.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
@@ -15,7 +16,7 @@ let base: string;
 
 beforeAll(async () => {
   tenant = await startTestTenant(graphTenant(), { paging: { graphDefault: 2 } });
-  token = (await createCredential(tenant.settings, tenant.tls).getToken(GRAPH_SCOPE))!.token;
+  token = (await createCredential(credentialOptions(tenant.settings), tenant.tls).getToken(GRAPH_SCOPE))!.token;
   base = `${tenant.settings.endpoints.graph}/v1.0`;
 });
 afterAll(async () => {

@@ -2,9 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Environment } from '../../lib/domain/model.js';
 import type { RetryPolicy } from '../../lib/gateways/http/retry.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
-import { createCredential } from '../../lib/gateways/identity/credential.js';
-import { createDataverseGateway } from '../../lib/gateways/dataverse/web-api-dataverse.js';
-import { createEnvironmentGateway, environmentTypeOf, toEnvironment } from '../../lib/gateways/powerplatform/bap-environments.js';
+import { createCredential } from '../../lib/gateways/identity/client.js';
+import { credentialOptions, gatewayOptions } from '../../lib/composition.js';
+import { WebApiDataverseGateway } from '../../lib/gateways/dataverse/operations.js';
+import { allPages } from '../../lib/gateways/http/pages.js';
+import { environmentTypeOf, toEnvironment } from '../../lib/gateways/powerplatform/dto.js';
+import { BapEnvironmentGateway } from '../../lib/gateways/powerplatform/operations.js';
 import type { Fixture, FixtureEnvironment } from '../../simulator/core/fixture.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
@@ -146,9 +149,10 @@ afterEach(async () => {
 async function start(fixture: Fixture) {
   const tenant = await startTestTenant(fixture);
   tenants.push(tenant);
-  const credential = createCredential(tenant.settings, tenant.tls);
-  const gateway = createEnvironmentGateway(tenant.settings, credential, { retry: FAST_RETRY });
-  const dataverse = createDataverseGateway(tenant.settings, credential, { retry: FAST_RETRY });
+  const credential = createCredential(credentialOptions(tenant.settings), tenant.tls);
+  const options = gatewayOptions(tenant.settings);
+  const gateway = new BapEnvironmentGateway({ ...options.environments, credential, retry: FAST_RETRY });
+  const dataverse = new WebApiDataverseGateway({ ...options.dataverse, credential, retry: FAST_RETRY });
   const bapRequests = () => tenant.sim.requests.filter((r) => r.host === 'powerplatform');
   const rowsOf = (envId: string) => tenant.sim.state.environments.find((e) => e.id === envId)!.systemusers;
   return { tenant, sim: tenant.sim, gateway, dataverse, bapRequests, rowsOf };
@@ -164,7 +168,7 @@ describe('Power Platform gateway: environments', () => {
   it('maps type, security group, Dataverse, pass per app and creator from the BAP answer', async () => {
     const { sim, gateway, bapRequests } = await start(contosoEnvironments());
 
-    const environments = await gateway.listEnvironments();
+    const environments = await allPages(gateway.listEnvironments());
 
     const expected: Environment[] = [
       { id: SALES, displayName: 'Sales Prod', type: 'Production', hasDataverse: true, instanceUrl: sim.urls.dataverse[SALES]!, securityGroupId: SALES_GROUP, passForApps: false, createdBy: null },
@@ -193,7 +197,7 @@ describe('Power Platform gateway: environments', () => {
     }
     const { gateway, bapRequests } = await start(fixture);
 
-    const environments = await gateway.listEnvironments();
+    const environments = await allPages(gateway.listEnvironments());
 
     expect(environments.map((e) => e.id)).toEqual(fixture.environments.map((e) => e.id));
     const requests = bapRequests();

@@ -4,10 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SalesforceOrgSnapshot } from '../../lib/domain/model.js';
 import type { RetryPolicy } from '../../lib/gateways/http/retry.js';
 import { isServiceError, type ServiceError } from '../../lib/gateways/http/service-error.js';
-import { JsforceSalesforceGateway, createSalesforceGateway } from '../../lib/gateways/salesforce/jsforce-salesforce.js';
+import { gatewayOptions } from '../../lib/composition.js';
+import type { Settings } from '../../lib/config/settings.js';
+import { JsforceSalesforceGateway, type JsforceSalesforceGatewayOptions } from '../../lib/gateways/salesforce/operations.js';
 import { generateTenant, salesforceId } from '../../simulator/core/generate.js';
 import type { RequestRecord } from '../../simulator/index.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
+
+/** The gateway as the composition root builds it from the settings, with the test's own retries. */
+const salesforceGateway = (settings: Settings, options: Partial<JsforceSalesforceGatewayOptions>) =>
+  new JsforceSalesforceGateway({ ...gatewayOptions(settings).salesforce, ...options });
 
 // ── Fixtures ─────────────────────────────────────────────────────────────────────────────────
 
@@ -204,7 +210,7 @@ describe('jsforce against the simulated org', () => {
     const org = tenant.sim.state.salesforceOrgs[0]!;
     org.users.slice(0, 4_000).forEach((u, i) => (u.Username = `copilotforsalesintegrationuser${i}@org0.sf`));
     org.users.slice(4_000, 4_300).forEach((u, i) => (u.Username = `m365copilot.fan${i}@org0.sf`));
-    const gateway = createSalesforceGateway(tenant.settings, { retry: FAST_RETRY });
+    const gateway = salesforceGateway(tenant.settings, { retry: FAST_RETRY });
     const before = salesforceRequests(tenant, bigOrg.id).length;
 
     const snapshot = await gateway.getOrgSnapshot(bigOrg.id);
@@ -227,7 +233,7 @@ describe('getOrgSnapshot and user operations', () => {
 
   beforeAll(async () => {
     tenant = await startTestTenant(fixture([contosoOrg(), tailspinOrg(), fabrikamOrg()]));
-    gateway = createSalesforceGateway(tenant.settings, { retry: FAST_RETRY });
+    gateway = salesforceGateway(tenant.settings, { retry: FAST_RETRY });
   });
   afterAll(() => tenant?.stop());
 
@@ -313,7 +319,9 @@ describe('getOrgSnapshot and user operations', () => {
   });
 
   it('authorizes again, once, when Salesforce says the session is no longer valid', async () => {
-    const connection = (gateway as unknown as { orgs: Map<string, { connection: Connection }> }).orgs.get(CONTOSO)!.connection;
+    // The session the client holds for the org (private to it): revoked behind its back.
+    const client = (gateway as unknown as { salesforce: { orgs: Map<string, { connection: Connection }> } }).salesforce;
+    const connection = client.orgs.get(CONTOSO)!.connection;
     connection.accessToken = 'revoked-session';
     const before = salesforceRequests(tenant, CONTOSO).length;
 
@@ -329,7 +337,7 @@ describe('getOrgSnapshot and user operations', () => {
 
   it('refuses wrong client credentials without retrying and without echoing the secret', async () => {
     const org = tenant.settings.salesforceOrgs.find((o) => o.id === FABRIKAM)!;
-    const wrong = new JsforceSalesforceGateway([{ ...org, clientSecret: 'not-the-secret' }], { retry: FAST_RETRY });
+    const wrong = new JsforceSalesforceGateway({ orgs: [{ ...org, clientSecret: 'not-the-secret' }], retry: FAST_RETRY });
     const before = salesforceRequests(tenant, FABRIKAM).length;
 
     const error = await failureOf(wrong.getUser(FABRIKAM, '005FB0000000INTAAA'));
@@ -345,12 +353,12 @@ describe('getOrgSnapshot and user operations', () => {
     const org = tenant.settings.salesforceOrgs.find((o) => o.id === TAILSPIN)!;
     const jwt = { id: org.id, name: org.name, loginUrl: org.loginUrl, clientId: org.clientId, auth: 'jwt-bearer' as const, privateKey: pem.replace(/\n/g, '\\n') };
 
-    const viaJwt = new JsforceSalesforceGateway([{ ...jwt, username: 'admin@tailspin.sf' }], { retry: FAST_RETRY });
+    const viaJwt = new JsforceSalesforceGateway({ orgs: [{ ...jwt, username: 'admin@tailspin.sf' }], retry: FAST_RETRY });
     expect(await viaJwt.findUserByUsername(TAILSPIN, 'ADMIN@tailspin.sf')).toMatchObject({ id: '005TS0000000ADMAAA' });
 
-    const unknownUser = new JsforceSalesforceGateway([{ ...jwt, username: 'nobody@tailspin.sf' }], { retry: FAST_RETRY });
+    const unknownUser = new JsforceSalesforceGateway({ orgs: [{ ...jwt, username: 'nobody@tailspin.sf' }], retry: FAST_RETRY });
     expect(await failureOf(unknownUser.findUserByUsername(TAILSPIN, 'admin@tailspin.sf'))).toMatchObject({ status: 400, code: 'invalid_grant' });
-    const otherApp = new JsforceSalesforceGateway([{ ...jwt, clientId: '3MVG9other', username: 'admin@tailspin.sf' }], { retry: FAST_RETRY });
+    const otherApp = new JsforceSalesforceGateway({ orgs: [{ ...jwt, clientId: '3MVG9other', username: 'admin@tailspin.sf' }], retry: FAST_RETRY });
     expect(await failureOf(otherApp.findUserByUsername(TAILSPIN, 'admin@tailspin.sf'))).toMatchObject({ status: 400, code: 'invalid_client_id' });
   });
 });
@@ -364,7 +372,7 @@ describe('throttling', () => {
   afterAll(() => tenant?.stop());
 
   it('answers a complete, correct snapshot when 30% of the calls are throttled', async () => {
-    const gateway = createSalesforceGateway(tenant.settings, { retry: FAST_RETRY });
+    const gateway = salesforceGateway(tenant.settings, { retry: FAST_RETRY });
 
     expect(await gateway.getOrgSnapshot(CONTOSO)).toEqual(contosoSnapshot);
 
@@ -375,7 +383,7 @@ describe('throttling', () => {
 
   it('waits what Retry-After asks before trying again', async () => {
     tenant.sim.setFault('salesforce', { throttleRate: 0.3, retryAfterSeconds: 1 });
-    const gateway = createSalesforceGateway(tenant.settings, { retry: { ...FAST_RETRY, retries: 10 } });
+    const gateway = salesforceGateway(tenant.settings, { retry: { ...FAST_RETRY, retries: 10 } });
     const before = salesforceRequests(tenant, CONTOSO).length;
     const started = Date.now();
 
@@ -396,7 +404,7 @@ describe('outages', () => {
   afterAll(() => tenant?.stop());
 
   it('fails a down org with a ServiceError naming salesforce, the operation and the org, in bounded time', async () => {
-    const gateway = createSalesforceGateway(tenant.settings, { retry: { retries: 1, minDelayMs: 1, maxDelayMs: 10, maxRetryAfterMs: 1_000 } });
+    const gateway = salesforceGateway(tenant.settings, { retry: { retries: 1, minDelayMs: 1, maxDelayMs: 10, maxRetryAfterMs: 1_000 } });
     const started = Date.now();
 
     const error = await failureOf(gateway.getOrgSnapshot(CONTOSO));
@@ -413,7 +421,8 @@ describe('outages', () => {
 
   it('gives up a call that gets no answer within the per-call timeout', async () => {
     tenant.sim.setFault(FABRIKAM, { latencyMs: 2_000 });
-    const gateway = new JsforceSalesforceGateway(tenant.settings.salesforceOrgs, {
+    const gateway = new JsforceSalesforceGateway({
+      orgs: tenant.settings.salesforceOrgs,
       timeoutMs: 200,
       retry: { retries: 1, minDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1_000 },
     });

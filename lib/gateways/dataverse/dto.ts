@@ -1,15 +1,10 @@
 import type { BusinessUnit, DataverseTeam, OrganizationSettings, SecurityRole, SystemUser } from '../../domain/model.js';
+import type { SystemUserUpdate } from './port.js';
 
 /**
  * Dataverse Web API v9.2 wire records (only the columns Steward selects) and their conversion to
- * the domain model. Nothing outside the gateway sees these names.
+ * and from the domain model. Nothing outside the gateway sees these names.
  */
-
-export interface ODataCollection<T> {
-  '@odata.context'?: string;
-  '@odata.nextLink'?: string;
-  value: T[];
-}
 
 /** `systemuserroles_association($select=roleid)` items, and any nested collection's paging link. */
 export interface WireRoleRef {
@@ -124,6 +119,18 @@ export function toSystemUser(wire: WireSystemUser, roleIds: string[]): SystemUse
     },
     roleIds,
   };
+}
+
+export function roleIdsOf(roles: readonly WireRoleRef[] | undefined): string[] {
+  return (roles ?? []).map((r) => r.roleid.toLowerCase());
+}
+
+/** The columns a `SystemUserUpdate` writes (A1: `accessmode`; E1: `isdisabled`). */
+export function toSystemUserPatch(update: SystemUserUpdate): Partial<Pick<WireSystemUser, 'accessmode' | 'isdisabled'>> {
+  const patch: Partial<Pick<WireSystemUser, 'accessmode' | 'isdisabled'>> = {};
+  if (update.accessMode !== undefined) patch.accessmode = update.accessMode;
+  if (update.disabled !== undefined) patch.isdisabled = update.disabled;
+  return patch;
 }
 
 export function toTeam(wire: WireTeam, roleIds: string[], memberIds: string[]): DataverseTeam {

@@ -35,13 +35,6 @@ export type WireDirectoryObject = DirectoryObject &
   Partial<Pick<Group, 'displayName'>> &
   Partial<Pick<DirectoryRole, 'roleTemplateId'>> & { '@odata.type'?: string };
 
-export interface WireCollection<T> {
-  '@odata.context'?: string;
-  '@odata.nextLink'?: string;
-  '@odata.count'?: number;
-  value?: T[];
-}
-
 export const ODATA_TYPE = {
   user: '#microsoft.graph.user',
   group: '#microsoft.graph.group',

@@ -1,4 +1,5 @@
 import type { LimitFunction } from 'p-limit';
+import { DEFAULT_TIMEOUT_MS } from './options.js';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, RetryableError, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
 import { ServiceError, type ServiceName } from './service-error.js';
 
@@ -90,7 +91,7 @@ export class JsonClient {
         method: request.method ?? 'GET',
         headers,
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
     } catch (cause) {
       const timedOut = cause instanceof DOMException && cause.name === 'TimeoutError';

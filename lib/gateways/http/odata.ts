@@ -23,3 +23,23 @@ export function odataGuid(value: string): string {
 export function pathSegment(value: string): string {
   return encodeURIComponent(value.replace(/'/g, "''"));
 }
+
+/**
+ * A query string (`?$select=a,b&$top=999`, or `''` when every value is undefined) whose values are
+ * percent-encoded: a quote stays a doubled quote inside its literal, `#`, `&` and `+` cannot break
+ * the URL. Graph's client and Dataverse's both take the query as given.
+ */
+export function odataQuery(params: Record<string, string | number | undefined>): string {
+  const parts = Object.entries(params)
+    .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
+    .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`);
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
+/** One page of an OData collection (Graph, Dataverse): the items and the link to the next page. */
+export interface ODataCollection<T> {
+  '@odata.context'?: string;
+  '@odata.nextLink'?: string;
+  '@odata.count'?: number;
+  value?: T[];
+}

@@ -12,10 +12,10 @@ import type {
   SubscribedSku,
   SystemUser,
 } from '../../../lib/domain/model.js';
-import type { DataverseGateway } from '../../../lib/gateways/dataverse/dataverse.js';
-import type { DirectoryGateway } from '../../../lib/gateways/graph/directory.js';
-import type { EnvironmentGateway } from '../../../lib/gateways/powerplatform/environments.js';
-import type { SalesforceGateway } from '../../../lib/gateways/salesforce/salesforce.js';
+import type { DataverseGateway } from '../../../lib/gateways/dataverse/port.js';
+import type { DirectoryGateway } from '../../../lib/gateways/graph/port.js';
+import type { EnvironmentGateway } from '../../../lib/gateways/powerplatform/port.js';
+import type { SalesforceGateway } from '../../../lib/gateways/salesforce/port.js';
 import type { AppServices } from '../../../lib/services.js';
 import { MemoryTables } from './memory-tables.js';
 
@@ -75,6 +75,11 @@ export function systemUser(partial: Partial<SystemUser> & { id: string }): Syste
   };
 }
 
+/** A short collection answers in one page, read when the caller iterates. */
+async function* onePage<T>(items: () => T[]): AsyncIterable<T[]> {
+  yield items();
+}
+
 export class MemoryTenant {
   users: DirectoryUser[] = [
     directoryUser({ id: ALICE, userPrincipalName: 'alice@contoso.test', displayName: 'Alice Rossi', assignedSkuIds: [SKU_SALES] }),
@@ -120,8 +125,8 @@ export class MemoryTenant {
       listUsers: async function* (this: void) {},
       getUser: async (idOrUpn) => (this.fail('getUser'), structuredClone(this.user(idOrUpn))),
       findUserByUpn: async (upn) => structuredClone(this.users.find((u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase()) ?? null),
-      listSubscribedSkus: async () => (this.fail('listSubscribedSkus'), structuredClone(this.skus)),
-      listAdminRoleMembers: async () => this.admins,
+      listSubscribedSkus: () => onePage(() => (this.fail('listSubscribedSkus'), structuredClone(this.skus))),
+      getAdminRoleMembers: async () => this.admins,
       getSecurityGroups: async () => new Map(),
       getUserAccessFacts: async () => {
         throw new Error('not used');
@@ -163,7 +168,7 @@ export class MemoryTenant {
         const row = environment && this.rowsOf(environment.id).find((r) => r.entraObjectId === userId);
         if (row) row.isDisabled = true;
       },
-      listGroupMembers: async (groupId) => structuredClone(this.groups.get(groupId) ?? []),
+      listGroupMembers: (groupId) => onePage(() => structuredClone(this.groups.get(groupId) ?? [])),
     };
   }
 
@@ -174,7 +179,7 @@ export class MemoryTenant {
 
   environmentGateway(): EnvironmentGateway {
     return {
-      listEnvironments: async () => structuredClone(this.environments),
+      listEnvironments: () => onePage(() => structuredClone(this.environments)),
       getEnvironment: async (id) => structuredClone(this.environments.find((e) => e.id === id) ?? null),
       addUser: async (environmentId, entraObjectId) => {
         this.fail('addUser');
@@ -198,16 +203,16 @@ export class MemoryTenant {
       findSystemUserByEntraId: async (target, id) => structuredClone(rows(target).find((r) => r.entraObjectId === id) ?? null),
       findSystemUserByApplicationId: async (target, id) => structuredClone(rows(target).find((r) => r.applicationId === id) ?? null),
       getSystemUser: async (target, id) => structuredClone(rows(target).find((r) => r.id === id) ?? null),
-      listTeams: async () => [],
-      listTeamsOfUser: async () => [],
-      listRoles: async (target) => structuredClone(this.roles.get(target.id) ?? []),
-      listBusinessUnits: async (target) => structuredClone(this.businessUnits.get(target.id) ?? []),
+      listTeams: () => onePage(() => []),
+      listTeamsOfUser: () => onePage(() => []),
+      listRoles: (target) => onePage(() => structuredClone(this.roles.get(target.id) ?? [])),
+      listBusinessUnits: (target) => onePage(() => structuredClone(this.businessUnits.get(target.id) ?? [])),
       getOrganizationSettings: async (target) => this.orgSettings.get(target.id) ?? { allowRoleAssignmentOnDisabledUsers: false },
-      updateSystemUser: async (target, id, patch) => {
-        this.calls.push(`updateSystemUser ${id} ${JSON.stringify(patch)}`);
+      updateSystemUser: async (target, id, update) => {
+        this.calls.push(`updateSystemUser ${id} ${JSON.stringify(update)}`);
         const row = rows(target).find((r) => r.id === id)!;
-        if (patch.accessmode !== undefined) row.accessMode = patch.accessmode;
-        if (patch.isdisabled !== undefined) row.isDisabled = patch.isdisabled;
+        if (update.accessMode !== undefined) row.accessMode = update.accessMode;
+        if (update.disabled !== undefined) row.isDisabled = update.disabled;
       },
       createApplicationUser: async (target, applicationId, businessUnitId) => {
         this.calls.push(`createApplicationUser ${applicationId}`);

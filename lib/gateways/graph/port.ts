@@ -1,4 +1,14 @@
-import type { AdminRoleMembers, DirectoryUser, GroupMember, SecurityGroup, SubscribedSku } from '../../domain/model.js';
+import type { AdminRole, AdminRoleMembers, DirectoryUser, GroupMember, SecurityGroup, SubscribedSku } from '../../domain/model.js';
+import type { Pages } from '../http/pages.js';
+
+/**
+ * The port of Microsoft Entra ID: what the use cases may ask of the directory, in domain shapes.
+ * The gateway's rooms, as in every folder of `lib/gateways/`: `port.ts` (this interface),
+ * `dto.ts` (Graph's wire records and their one conversion to the domain), `client.ts` (the
+ * transport: the Graph client's middleware with token, retry and timeout, the concurrency bound,
+ * paging, `$batch`, errors as `ServiceError`) and `operations.ts` (`GraphDirectoryGateway`, one
+ * method per remote operation). Listings are `Pages` (see `../http/pages.ts`).
+ */
 
 export interface NewDirectoryUser {
   userPrincipalName: string;
@@ -14,7 +24,7 @@ export interface NewDirectoryUser {
   forceChangePasswordNextSignIn: boolean;
 }
 
-/** Everything diagnose needs about one user, in one Graph `$batch`. */
+/** Everything diagnose needs about one user, read together (one round trip). */
 export interface UserAccessFacts {
   user: DirectoryUser | null;
   skus: SubscribedSku[];
@@ -22,7 +32,7 @@ export interface UserAccessFacts {
   directGroupIds: string[];
   /** Groups the user is a member of through nesting (id and name), direct ones excluded. */
   nestedGroups: { id: string; displayName: string | null }[];
-  adminRoles: Set<import('../../domain/model.js').AdminRole>;
+  adminRoles: Set<AdminRole>;
   /** Owners of the security group asked about (ids); empty when none was asked. */
   securityGroupOwnerIds: string[];
   /** Direct group members of the security group asked about (E4). */
@@ -30,18 +40,17 @@ export interface UserAccessFacts {
   securityGroupName: string | null;
 }
 
-/** Microsoft Entra ID through Microsoft Graph v1.0. */
 export interface DirectoryGateway {
   /** Every user, all pages (999 a page), with the properties Steward reads. */
-  listUsers(): AsyncIterable<DirectoryUser>;
+  listUsers(): Pages<DirectoryUser>;
   /** By object id or UPN; null when there is no such user. */
   getUser(idOrUpn: string): Promise<DirectoryUser | null>;
-  /** By UPN, with a `$filter` (the value escaped); null when none. */
+  /** By UPN (the value escaped); null when none. */
   findUserByUpn(userPrincipalName: string): Promise<DirectoryUser | null>;
-  listSubscribedSkus(): Promise<SubscribedSku[]>;
+  listSubscribedSkus(): Pages<SubscribedSku>;
   /** Members of the three admin roles (D4.2 i, A2). */
-  listAdminRoleMembers(): Promise<AdminRoleMembers>;
-  /** Groups with their direct members and owners, fetched together with `$batch`. Unknown ids are absent. */
+  getAdminRoleMembers(): Promise<AdminRoleMembers>;
+  /** Groups with their direct members and owners, fetched together. Unknown ids are absent. */
   getSecurityGroups(groupIds: readonly string[]): Promise<Map<string, SecurityGroup>>;
   getUserAccessFacts(idOrUpn: string, securityGroupId: string | null): Promise<UserAccessFacts>;
 
@@ -49,5 +58,6 @@ export interface DirectoryGateway {
   assignLicenses(userId: string, add: readonly string[], remove: readonly string[]): Promise<void>;
   addGroupMember(groupId: string, userId: string): Promise<void>;
   removeGroupMember(groupId: string, userId: string): Promise<void>;
-  listGroupMembers(groupId: string): Promise<GroupMember[]>;
+  /** Direct members (E4: nested groups are members of kind `group`, not expanded). */
+  listGroupMembers(groupId: string): Pages<GroupMember>;
 }

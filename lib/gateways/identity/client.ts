@@ -1,20 +1,34 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
-import type { Settings } from '../../config/settings.js';
 import { ServiceError } from '../http/service-error.js';
 import type { TrustedTls } from '../http/tls.js';
+
+/**
+ * The tokens of every gateway that signs in to Entra ID (Graph, the Power Platform admin API,
+ * Dataverse). This folder is a transport room only: its port is `@azure/identity`'s
+ * `TokenCredential`, which the other gateways' clients take; there are no wire shapes of ours.
+ */
+
+export interface CredentialOptions {
+  tenantId: string;
+  /** A client secret's app, or a user-assigned managed identity's client id. */
+  clientId?: string;
+  clientSecret?: string;
+  /** `https://login.microsoftonline.com` (or a national cloud, or the simulator). */
+  authorityHost: string;
+}
 
 /**
  * The Entra credential Steward uses for Graph, the Power Platform admin API and Dataverse:
  * a client secret when one is configured (development, the simulated tenant), otherwise the
  * Function App's managed identity (user-assigned when a client id is given).
  */
-export function createCredential(settings: Settings, trusted: TrustedTls = {}): TokenCredential {
-  const { clientId, clientSecret, authorityHost } = settings.identity;
+export function createCredential(options: CredentialOptions, trusted: TrustedTls = {}): TokenCredential {
+  const { tenantId, clientId, clientSecret, authorityHost } = options;
   const common = { authorityHost, additionallyAllowedTenants: [] as string[], ...(trusted.httpsAgent ? { agent: trusted.httpsAgent } : {}) };
   if (clientId && clientSecret) {
     return new CoalescingCredential(
-      new ClientSecretCredential(settings.tenantId, clientId, clientSecret, {
+      new ClientSecretCredential(tenantId, clientId, clientSecret, {
         ...common,
         // The authority is the configured host itself; no discovery round trip to a public cloud.
         disableInstanceDiscovery: true,
@@ -22,7 +36,7 @@ export function createCredential(settings: Settings, trusted: TrustedTls = {}): 
     );
   }
   if (clientId) return new CoalescingCredential(new ManagedIdentityCredential({ clientId }));
-  return new CoalescingCredential(new DefaultAzureCredential({ tenantId: settings.tenantId }));
+  return new CoalescingCredential(new DefaultAzureCredential({ tenantId }));
 }
 
 /**

@@ -1,0 +1,268 @@
+import type { SubscribedSku as GraphSubscribedSku } from '@microsoft/microsoft-graph-types';
+import {
+  ADMIN_ROLE_TEMPLATE_IDS,
+  type AdminRole,
+  type AdminRoleMembers,
+  type DirectoryUser,
+  type GroupMember,
+  type SecurityGroup,
+  type SubscribedSku,
+} from '../../domain/model.js';
+import { odataQuery as query, odataString, pathSegment, type ODataCollection } from '../http/odata.js';
+import type { Pages } from '../http/pages.js';
+import { ServiceError } from '../http/service-error.js';
+import { GRAPH_PAGE_SIZE, GraphClient, isOk, type GraphClientOptions } from './client.js';
+import {
+  USER_SELECT,
+  adminRoleOf,
+  memberKind,
+  StringPool,
+  toDirectoryUser,
+  toGroupMember,
+  toSubscribedSku,
+  type BatchRequestItem,
+  type BatchResponseItem,
+  type WireDirectoryObject,
+  type WireUser,
+} from './dto.js';
+import type { DirectoryGateway, NewDirectoryUser, UserAccessFacts } from './port.js';
+
+/** `@odata.id` of a directory object in `$ref` writes, as Graph documents it. */
+const DIRECTORY_OBJECTS = 'https://graph.microsoft.com/v1.0/directoryObjects/';
+
+const userSelect = USER_SELECT.join(',');
+const MEMBER_SELECT = 'id,displayName';
+
+/** `/users/{key}`: a key starting with `$` must use the `('…')` form (Graph reserves `$` segments). */
+function userPath(idOrUpn: string): string {
+  return idOrUpn.startsWith('$') ? `/users('${encodeURIComponent(idOrUpn.replace(/'/g, "''"))}')` : `/users/${pathSegment(idOrUpn)}`;
+}
+
+const groupPath = (groupId: string) => `/groups/${pathSegment(groupId)}`;
+
+export type GraphDirectoryOptions = GraphClientOptions;
+
+/** Microsoft Entra ID through Microsoft Graph v1.0: one method per remote operation. */
+export class GraphDirectoryGateway implements DirectoryGateway {
+  private readonly graph: GraphClient;
+
+  constructor(options: GraphDirectoryOptions) {
+    this.graph = new GraphClient(options);
+  }
+
+  // ── reads ──────────────────────────────────────────────────────────────────────────────────
+
+  async *listUsers(): Pages<DirectoryUser> {
+    const url = `/users${query({ $select: userSelect, $top: GRAPH_PAGE_SIZE })}`;
+    // The pages form a chain (each link is in the page before): the next page is requested as soon
+    // as its link is known, so converting and consuming a page overlaps the next round trip.
+    const pool = new StringPool();
+    for await (const page of this.graph.pages<WireUser>('listUsers', url, undefined, { lane: 'chain', prefetch: true })) {
+      const users: DirectoryUser[] = new Array(page.length);
+      for (let i = 0; i < page.length; i++) users[i] = toDirectoryUser(page[i]!, pool);
+      yield users;
+    }
+  }
+
+  async getUser(idOrUpn: string): Promise<DirectoryUser | null> {
+    try {
+      return toDirectoryUser(await this.graph.get<WireUser>('getUser', `${userPath(idOrUpn)}${query({ $select: userSelect })}`, idOrUpn));
+    } catch (error) {
+      if (error instanceof ServiceError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  async findUserByUpn(userPrincipalName: string): Promise<DirectoryUser | null> {
+    const filter = `userPrincipalName eq ${odataString(userPrincipalName)}`;
+    const page = await this.graph.get<ODataCollection<WireUser>>('findUserByUpn', `/users${query({ $filter: filter, $select: userSelect })}`, userPrincipalName);
+    const user = page.value?.[0];
+    return user ? toDirectoryUser(user) : null;
+  }
+
+  async *listSubscribedSkus(): Pages<SubscribedSku> {
+    for await (const page of this.graph.pages<GraphSubscribedSku>('listSubscribedSkus', '/subscribedSkus')) yield page.map(toSubscribedSku);
+  }
+
+  async getAdminRoleMembers(): Promise<AdminRoleMembers> {
+    const operation = 'getAdminRoleMembers';
+    const roles = Object.keys(ADMIN_ROLE_TEMPLATE_IDS) as AdminRole[];
+    const responses = await this.graph.batch(
+      operation,
+      roles.map((role) => ({
+        id: role,
+        method: 'GET',
+        url: `/directoryRoles(roleTemplateId=${odataString(ADMIN_ROLE_TEMPLATE_IDS[role])})/members${query({ $select: 'id', $top: GRAPH_PAGE_SIZE })}`,
+      })),
+    );
+    const result = {} as AdminRoleMembers;
+    await Promise.all(
+      roles.map(async (role) => {
+        const response = responses.get(role)!;
+        // A role nobody was ever assigned is not activated in the tenant: Graph answers 404.
+        const members = response.status === 404 ? [] : await this.graph.itemCollection<WireDirectoryObject>(operation, response);
+        result[role] = new Set(members.filter((m) => memberKind(m) === 'user').map((m) => m.id ?? ''));
+      }),
+    );
+    return result;
+  }
+
+  async getSecurityGroups(groupIds: readonly string[]): Promise<Map<string, SecurityGroup>> {
+    const operation = 'getSecurityGroups';
+    const ids = [...new Set(groupIds)];
+    const items: BatchRequestItem[] = ids.flatMap((id, i) => [
+      { id: `g${i}`, method: 'GET', url: `${groupPath(id)}${query({ $select: 'id,displayName' })}` },
+      { id: `m${i}`, method: 'GET', url: `${groupPath(id)}/members${query({ $select: MEMBER_SELECT, $top: GRAPH_PAGE_SIZE })}` },
+      { id: `o${i}`, method: 'GET', url: `${groupPath(id)}/owners${query({ $select: 'id', $top: GRAPH_PAGE_SIZE })}` },
+    ]);
+    const responses = await this.graph.batch(operation, items);
+    const groups = new Map<string, SecurityGroup>();
+    await Promise.all(
+      ids.map(async (id, i) => {
+        const group = responses.get(`g${i}`)!;
+        if (group.status === 404) return; // unknown ids are absent
+        if (!isOk(group.status)) throw this.graph.itemError(operation, group, id);
+        const members = await this.graph.itemCollection<WireDirectoryObject>(operation, responses.get(`m${i}`)!, id);
+        const owners = await this.graph.itemCollection<WireDirectoryObject>(operation, responses.get(`o${i}`)!, id);
+        const body = group.body as { id?: string; displayName?: string | null };
+        groups.set(id, {
+          id: body.id ?? id,
+          displayName: body.displayName ?? '',
+          members: members.map(toGroupMember),
+          ownerIds: owners.map((o) => o.id ?? '').filter((o) => o !== ''),
+        });
+      }),
+    );
+    return groups;
+  }
+
+  async *listGroupMembers(groupId: string): Pages<GroupMember> {
+    const url = `${groupPath(groupId)}/members${query({ $select: MEMBER_SELECT, $top: GRAPH_PAGE_SIZE })}`;
+    for await (const page of this.graph.pages<WireDirectoryObject>('listGroupMembers', url, groupId)) yield page.map(toGroupMember);
+  }
+
+  /**
+   * Everything diagnose needs about one user, in one `$batch`: the user, direct and transitive
+   * memberships (groups and directory roles), the tenant's SKUs, and the security group's name,
+   * owners and nested groups. Only collections longer than a page cost further requests.
+   */
+  async getUserAccessFacts(idOrUpn: string, securityGroupId: string | null): Promise<UserAccessFacts> {
+    const user = userPath(idOrUpn);
+    const items: BatchRequestItem[] = [
+      { id: 'user', method: 'GET', url: `${user}${query({ $select: userSelect })}` },
+      { id: 'memberOf', method: 'GET', url: `${user}/memberOf${query({ $top: GRAPH_PAGE_SIZE })}` },
+      { id: 'transitiveMemberOf', method: 'GET', url: `${user}/transitiveMemberOf${query({ $top: GRAPH_PAGE_SIZE })}` },
+      { id: 'skus', method: 'GET', url: '/subscribedSkus' },
+    ];
+    if (securityGroupId) {
+      const group = groupPath(securityGroupId);
+      items.push(
+        { id: 'group', method: 'GET', url: `${group}${query({ $select: 'id,displayName' })}` },
+        { id: 'owners', method: 'GET', url: `${group}/owners${query({ $select: 'id', $top: GRAPH_PAGE_SIZE })}` },
+        { id: 'nestedGroups', method: 'GET', url: `${group}/members/microsoft.graph.group${query({ $select: MEMBER_SELECT, $top: GRAPH_PAGE_SIZE })}` },
+      );
+    }
+    const responses = await this.graph.batch('getUserAccessFacts', items, idOrUpn);
+    return this.accessFacts(responses, idOrUpn, securityGroupId);
+  }
+
+  /** The answers of `getUserAccessFacts`' batch, read into the facts (further pages fetched). */
+  private async accessFacts(responses: Map<string, BatchResponseItem>, idOrUpn: string, securityGroupId: string | null): Promise<UserAccessFacts> {
+    const operation = 'getUserAccessFacts';
+    const get = (id: string) => responses.get(id)!;
+    /** A collection item; 404 (the user or group does not exist) reads as empty. */
+    const list = async <T>(id: string): Promise<T[]> => {
+      const response = responses.get(id);
+      if (!response || response.status === 404) return [];
+      return this.graph.itemCollection<T>(operation, response, idOrUpn);
+    };
+
+    const userResponse = get('user');
+    if (!isOk(userResponse.status) && userResponse.status !== 404) throw this.graph.itemError(operation, userResponse, idOrUpn);
+    const [memberOf, transitive, skus, owners, nested] = await Promise.all([
+      list<WireDirectoryObject>('memberOf'),
+      list<WireDirectoryObject>('transitiveMemberOf'),
+      this.graph.itemCollection<GraphSubscribedSku>(operation, get('skus'), idOrUpn),
+      list<WireDirectoryObject>('owners'),
+      list<WireDirectoryObject>('nestedGroups'),
+    ]);
+
+    let securityGroupName: string | null = null;
+    if (securityGroupId) {
+      const group = get('group');
+      if (isOk(group.status)) securityGroupName = (group.body as { displayName?: string | null }).displayName ?? null;
+      else if (group.status !== 404) throw this.graph.itemError(operation, group, securityGroupId);
+    }
+    const directGroupIds = memberOf.filter((o) => memberKind(o) === 'group').map((o) => o.id ?? '');
+    const direct = new Set(directGroupIds);
+    const adminRoles = new Set<AdminRole>();
+    for (const object of [...memberOf, ...transitive]) {
+      const role = adminRoleOf(object);
+      if (role) adminRoles.add(role);
+    }
+    return {
+      user: isOk(userResponse.status) ? toDirectoryUser(userResponse.body as WireUser) : null,
+      skus: skus.map(toSubscribedSku),
+      directGroupIds,
+      nestedGroups: transitive
+        .filter((o) => memberKind(o) === 'group' && !direct.has(o.id ?? ''))
+        .map((o) => ({ id: o.id ?? '', displayName: o.displayName ?? null })),
+      adminRoles,
+      securityGroupOwnerIds: owners.map((o) => o.id ?? '').filter((id) => id !== ''),
+      securityGroupNestedGroups: nested.filter((o) => memberKind(o) === 'group').map(toGroupMember),
+      securityGroupName,
+    };
+  }
+
+  // ── writes ─────────────────────────────────────────────────────────────────────────────────
+
+  async createUser(input: NewDirectoryUser): Promise<DirectoryUser> {
+    const profile = {
+      accountEnabled: true,
+      displayName: input.displayName,
+      mailNickname: input.mailNickname,
+      userPrincipalName: input.userPrincipalName,
+      ...(input.givenName !== undefined ? { givenName: input.givenName } : {}),
+      ...(input.surname !== undefined ? { surname: input.surname } : {}),
+      ...(input.jobTitle !== undefined ? { jobTitle: input.jobTitle } : {}),
+      ...(input.department !== undefined ? { department: input.department } : {}),
+      ...(input.usageLocation !== undefined ? { usageLocation: input.usageLocation } : {}),
+    };
+    // U1: the password goes into the request body only; it is never logged or kept.
+    const body = { ...profile, passwordProfile: { password: input.password, forceChangePasswordNextSignIn: input.forceChangePasswordNextSignIn } };
+    const created = await this.graph.post<Partial<WireUser>>('createUser', '/users', body, input.userPrincipalName);
+    // The answer carries the default properties only; what we sent fills the rest.
+    return toDirectoryUser({ userType: 'Member', assignedLicenses: [], onPremisesSyncEnabled: null, ...profile, ...created });
+  }
+
+  async assignLicenses(userId: string, add: readonly string[], remove: readonly string[]): Promise<void> {
+    const body = { addLicenses: add.map((skuId) => ({ skuId, disabledPlans: [] })), removeLicenses: [...remove] };
+    await this.graph.post('assignLicenses', `${userPath(userId)}/assignLicense`, body, userId);
+  }
+
+  /** Idempotent: a user who already is a member is left as is. */
+  async addGroupMember(groupId: string, userId: string): Promise<void> {
+    try {
+      await this.graph.post('addGroupMember', `${groupPath(groupId)}/members/$ref`, { '@odata.id': DIRECTORY_OBJECTS + encodeURIComponent(userId) }, groupId);
+    } catch (error) {
+      // Graph has no code of its own for this refusal; its message is the only tell.
+      if (error instanceof ServiceError && error.status === 400 && /added object references already exist/i.test(error.message)) return;
+      throw error;
+    }
+  }
+
+  /** Idempotent: removing a user who is not a member of an existing group succeeds. */
+  async removeGroupMember(groupId: string, userId: string): Promise<void> {
+    try {
+      await this.graph.delete('removeGroupMember', `${groupPath(groupId)}/members/${pathSegment(userId)}/$ref`, groupId);
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.status !== 404) throw error;
+      // 404 means "no such member" or "no such group": only the second is a failure.
+      try {
+        await this.graph.get('removeGroupMember', `${groupPath(groupId)}${query({ $select: 'id' })}`, groupId);
+      } catch {
+        throw error;
+      }
+    }
+  }
+}
