@@ -1,6 +1,6 @@
 import type { SimContext } from '../core/context.js';
 import type { FixtureEnvironment } from '../core/fixture.js';
-import { stableId } from '../core/generate.js';
+import { stableId } from '../core/ids.js';
 import { API, type Entity, type Row } from './entity.js';
 
 const CREATED_ON = '2024-01-15T09:00:00Z';

@@ -1,6 +1,6 @@
 import type { SimRequest, SimResponse } from '../core/host.js';
 import { json } from '../core/host.js';
-import { stableId } from '../core/generate.js';
+import { stableId } from '../core/ids.js';
 import { ORGANIZATION_COLUMNS, ORGANIZATION_DEFAULTS } from './schema.js';
 import { ODATA_VERSION, type Entity } from './entity.js';
 import type { DataverseEnvironment } from './environment.js';

@@ -1,4 +1,4 @@
-import { stableId } from '../core/generate.js';
+import { stableId } from '../core/ids.js';
 import { ROLE_COLUMNS, ROLE_DEFAULTS } from './schema.js';
 import { rowsListing, type Entities, type Entity, type Row } from './entity.js';
 import type { DataverseEnvironment } from './environment.js';

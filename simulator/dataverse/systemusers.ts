@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SimRequest, SimResponse } from '../core/host.js';
 import type { FixtureSystemUser } from '../core/fixture.js';
-import { stableId } from '../core/generate.js';
+import { stableId } from '../core/ids.js';
 import { applicationUserRecord } from '../core/records.js';
 import { SYSTEMUSER_COLUMNS, SYSTEMUSER_DEFAULTS } from './schema.js';
 import { DataverseErrorCode, GUID, bindId, dvError, find, isJsonObject, notFound, rowsListing, rowsWithId, same, type Entities, type Entity, type Row } from './entity.js';

@@ -1,6 +1,6 @@
 import type { SimContext } from '../core/context.js';
 import type { Fixture, FixtureGroup, FixtureUser } from '../core/fixture.js';
-import { stableId } from '../core/generate.js';
+import { stableId } from '../core/ids.js';
 import { eqi } from './protocol.js';
 import { USER_PROPERTIES } from './properties.js';
 

@@ -1,6 +1,6 @@
 import type { SimResponse } from '../core/host.js';
 import type { FixtureUser } from '../core/fixture.js';
-import { stableId } from '../core/generate.js';
+import { stableId } from '../core/ids.js';
 import type { GraphDirectory, Sku } from './directory.js';
 import { badRequest, notFound } from './odata.js';
 import { projectUser } from './projection.js';
