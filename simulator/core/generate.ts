@@ -1,17 +1,6 @@
 import type { Fixture, FixtureEnvironment, FixtureSalesforceOrg, FixtureUser } from './fixture.js';
 import { salesforceId, stableId } from './ids.js';
-import {
-  adminRoles,
-  apiIntegrationPsl,
-  entraUser,
-  environmentRecord,
-  salesforceLicense,
-  salesforceOrgRecord,
-  salesforceUser,
-  standardRoles,
-  subscribedSku,
-  syncedSystemUser,
-} from './records.js';
+import { adminRoles, apiIntegrationPsl, entraUser, environmentRecord, salesforceLicense, salesforceOrgRecord, salesforceUser, standardRoles, subscribedSku, syncedSystemUser } from './records.js';
 
 export { salesforceId, stableId } from './ids.js';
 

@@ -39,14 +39,7 @@ const ROLE_DISPLAY_NAME: Record<AdminRoleName, string> = {
 // ── Graph ────────────────────────────────────────────────────────────────────────────────────
 
 /** Where a user works: the Graph properties of an office (the same names in the domain's `DirectoryUser`). */
-export interface Office {
-  businessPhones: string[];
-  streetAddress: string | null;
-  city: string | null;
-  state: string | null;
-  country: string | null;
-  usageLocation: string | null;
-}
+export type Office = { businessPhones: string[] } & Record<'streetAddress' | 'city' | 'state' | 'country' | 'usageLocation', string | null>;
 
 export const OFFICE = {
   milano: { businessPhones: ['+39 02 555 0100'], streetAddress: 'Via Roma 1', city: 'Milano', state: 'MI', country: 'Italy', usageLocation: 'IT' },

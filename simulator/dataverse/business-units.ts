@@ -4,9 +4,7 @@ import type { DataverseEnvironment } from './environment.js';
 /** `businessunits`: the fixture's, or one root unit named after the organization. */
 export function businessUnitsEntity(env: DataverseEnvironment): Entity {
   return {
-    set: 'businessunits',
-    logical: 'businessunit',
-    key: 'businessunitid',
+    set: 'businessunits', logical: 'businessunit', key: 'businessunitid',
     columns: [
       'businessunitid', 'name', '_parentbusinessunitid_value', 'isdisabled', 'divisionname', 'description', 'emailaddress',
       'websiteurl', 'costcenter', 'inheritancemask', 'organizationid', '_createdby_value', '_modifiedby_value', 'createdon',

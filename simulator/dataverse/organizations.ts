@@ -35,20 +35,30 @@ export function allowsRoleAssignmentOnDisabledUsers(orgSettings: Record<string, 
   return /<AllowRoleAssignmentOnDisabledUsers>\s*true\s*<\/AllowRoleAssignmentOnDisabledUsers>/i.test(orgDbOrgSettingsXml(orgSettings));
 }
 
+/** The records an organization refers to, each with a stable id of its own. */
+const REFERENCES = new Map([
+  ['_basecurrencyid_value', 'currency'],
+  ['businessclosurecalendarid', 'calendar'],
+  ['_defaultemailserverprofileid_value', 'email-server-profile'],
+  ['integrationuserid', 'integration-user'],
+  ['delegatedadminuserid', 'delegated-admin'],
+  ['supportuserid', 'support-user'],
+]);
+
 export function organizationsEntity(env: DataverseEnvironment): Entity {
   const { orgId, orgRow, environment } = env;
   // Its version moves with its settings too.
   const version = () => env.versionOf(orgRow, environment.orgSettings);
   return {
-    set: 'organizations',
-    logical: 'organization',
-    key: 'organizationid',
+    set: 'organizations', logical: 'organization', key: 'organizationid',
     columns: ORGANIZATION_COLUMNS,
     rows: () => [orgRow],
     lookups: { basecurrencyid: '_basecurrencyid_value' },
     collections: {},
     version: () => version().version,
     value: (_row, column) => {
+      const reference = REFERENCES.get(column);
+      if (reference) return stableId(orgId, reference);
       switch (column) {
         case 'name':
           return env.orgName;
@@ -56,18 +66,6 @@ export function organizationsEntity(env: DataverseEnvironment): Entity {
           return orgDbOrgSettingsXml(environment.orgSettings);
         case 'languagecode':
           return 1033;
-        case '_basecurrencyid_value':
-          return stableId(orgId, 'currency');
-        case 'businessclosurecalendarid':
-          return stableId(orgId, 'calendar');
-        case '_defaultemailserverprofileid_value':
-          return stableId(orgId, 'email-server-profile');
-        case 'integrationuserid':
-          return stableId(orgId, 'integration-user');
-        case 'delegatedadminuserid':
-          return stableId(orgId, 'delegated-admin');
-        case 'supportuserid':
-          return stableId(orgId, 'support-user');
         case 'systemuserid':
         case '_modifiedby_value':
           return env.systemId;

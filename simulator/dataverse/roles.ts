@@ -7,9 +7,7 @@ import type { DataverseEnvironment } from './environment.js';
 export function rolesEntity(env: DataverseEnvironment, entities: Entities): Entity {
   const environment = env.environment;
   return {
-    set: 'roles',
-    logical: 'role',
-    key: 'roleid',
+    set: 'roles', logical: 'role', key: 'roleid',
     columns: ROLE_COLUMNS,
     rows: () => environment.roles as Row[],
     lookups: { businessunitid: '_businessunitid_value', parentrootroleid: '_parentrootroleid_value' },

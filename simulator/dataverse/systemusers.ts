@@ -67,9 +67,7 @@ function computedColumn(env: DataverseEnvironment, row: Row, column: string): { 
 export function systemUsersEntity(env: DataverseEnvironment, entities: Entities): Entity {
   const environment = env.environment;
   return {
-    set: 'systemusers',
-    logical: 'systemuser',
-    key: 'systemuserid',
+    set: 'systemusers', logical: 'systemuser', key: 'systemuserid',
     columns: SYSTEMUSER_COLUMNS,
     rows: () => environment.systemusers as unknown as Row[],
     lookups: { businessunitid: '_businessunitid_value', parentsystemuserid: '_parentsystemuserid_value' },

@@ -5,9 +5,7 @@ import type { DataverseEnvironment } from './environment.js';
 export function teamsEntity(env: DataverseEnvironment, entities: Entities): Entity {
   const environment = env.environment;
   return {
-    set: 'teams',
-    logical: 'team',
-    key: 'teamid',
+    set: 'teams', logical: 'team', key: 'teamid',
     columns: [
       'teamid', 'name', '_businessunitid_value', 'teamtype', 'isdefault', 'azureactivedirectoryobjectid', 'membershiptype',
       'description', 'emailaddress', '_administratorid_value', '_queueid_value', 'organizationid', 'systemmanaged',

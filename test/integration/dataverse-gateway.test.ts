@@ -8,7 +8,7 @@ import { createCredential } from '../../lib/gateways/identity/credential.js';
 import { createEnvironmentGateway } from '../../lib/gateways/powerplatform/bap-environments.js';
 import type { Fixture } from '../../simulator/core/fixture.js';
 import { generateTenant } from '../../simulator/core/generate.js';
-import { CONTOSO, entraUser, environmentRecord, fastRetry, fixtureOf, subscribedSku, syncedSystemUser } from '../support/builders.js';
+import { CONTOSO, MILANO_CONTACT_COLUMNS, entraUser, environmentRecord, fastRetry, fixtureOf, subscribedSku, syncedSystemUser } from '../support/builders.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /** Retries without waiting long: the simulator's `Retry-After` values are what the tests control. */
@@ -261,12 +261,8 @@ describe('Dataverse gateway: reads and writes on a contoso slice', () => {
       firstname: 'Alice',
       lastname: 'Rossi',
       title: 'Account Executive',
-      address1_telephone1: '+39 02 555 0100',
       mobilephone: null,
-      address1_line1: 'Via Roma 1',
-      address1_city: 'Milano',
-      address1_stateorprovince: 'MI',
-      address1_country: 'Italy',
+      ...MILANO_CONTACT_COLUMNS,
     });
     expect(users.get(ERP_APP.row)).toMatchObject({ applicationId: ERP_APP.id, accessMode: 4 });
 

@@ -6,7 +6,7 @@ import { createCredential } from '../../lib/gateways/identity/credential.js';
 import { createDataverseGateway } from '../../lib/gateways/dataverse/web-api-dataverse.js';
 import { createEnvironmentGateway, environmentTypeOf, toEnvironment } from '../../lib/gateways/powerplatform/bap-environments.js';
 import type { Fixture, FixtureEnvironment } from '../../simulator/core/fixture.js';
-import { CONTOSO, adminRoles, entraUser, environmentRecord, fastRetry, fixtureOf } from '../support/builders.js';
+import { CONTOSO, MILANO_CONTACT_COLUMNS, adminRoles, entraUser, environmentRecord, fastRetry, fixtureOf } from '../support/builders.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 const FAST_RETRY: RetryPolicy = fastRetry();
@@ -209,12 +209,8 @@ describe('Power Platform gateway: addUser (D1)', () => {
       firstname: 'Erin',
       lastname: 'Test',
       title: 'Sales Rep',
-      address1_telephone1: '+39 02 555 0100',
       mobilephone: null,
-      address1_line1: 'Via Roma 1',
-      address1_city: 'Milano',
-      address1_stateorprovince: 'MI',
-      address1_country: 'Italy',
+      ...MILANO_CONTACT_COLUMNS,
       isdisabled: false,
       accessmode: 0,
       applicationid: null,

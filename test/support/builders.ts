@@ -70,6 +70,15 @@ export function fixtureOf(parts: { tenant?: Partial<Fixture['tenant']> } & Parti
   };
 }
 
+/** The Milano office (`OFFICE.milano`) in the P1 columns of Dataverse, written out: what a synced row must hold. */
+export const MILANO_CONTACT_COLUMNS = {
+  address1_telephone1: '+39 02 555 0100',
+  address1_line1: 'Via Roma 1',
+  address1_city: 'Milano',
+  address1_stateorprovince: 'MI',
+  address1_country: 'Italy',
+} as const;
+
 // ── Domain records (what the gateways hand the rules) ────────────────────────────────────────
 
 /** A member account, enabled, without licenses, nothing else known. */
