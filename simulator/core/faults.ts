@@ -1,16 +1,5 @@
 import type { Fixture, FaultScope } from './fixture.js';
-
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom, type Random } from './random.js';
 
 export type FaultDecision =
   | { kind: 'none'; latencyMs: number }
@@ -25,11 +14,11 @@ export type FaultDecision =
  * repeatable.
  */
 export class FaultPlan {
-  private random: () => number;
+  private random: Random;
   private scopes: Map<string, FaultScope>;
 
   constructor(faults: Fixture['faults'] | undefined, extra: { latencyMs?: number } = {}) {
-    this.random = seeded(typeof faults?.seed === 'number' ? faults.seed : 1);
+    this.random = seededRandom(typeof faults?.seed === 'number' ? faults.seed : 1);
     this.scopes = new Map();
     for (const [name, value] of Object.entries(faults ?? {})) {
       if (name !== 'seed' && typeof value === 'object') this.scopes.set(name, value);

@@ -158,19 +158,19 @@ class FilterParser {
   }
 
   private orExpr(): FilterNode {
-    let left = this.andExpr();
-    while (this.isWord('or')) {
-      this.index++;
-      left = { type: 'or', left, right: this.andExpr() };
-    }
-    return left;
+    return this.chain('or', () => this.andExpr());
   }
 
   private andExpr(): FilterNode {
-    let left = this.unary();
-    while (this.isWord('and')) {
+    return this.chain('and', () => this.unary());
+  }
+
+  /** `operand (type operand)*`, left-associative. */
+  private chain(type: 'and' | 'or', operand: () => FilterNode): FilterNode {
+    let left = operand();
+    while (this.isWord(type)) {
       this.index++;
-      left = { type: 'and', left, right: this.unary() };
+      left = { type, left, right: operand() };
     }
     return left;
   }

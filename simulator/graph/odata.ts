@@ -195,22 +195,17 @@ export function parseFilter(filter: string): FilterNode {
     }
     return primary();
   };
-  const and = (): FilterNode => {
-    let left = not();
-    while (isWord(peek(), 'and')) {
+  /** `operand (kind operand)*`, left-associative: `and` binds tighter than `or`. */
+  const chain = (kind: 'and' | 'or', operand: () => FilterNode) => (): FilterNode => {
+    let left = operand();
+    while (isWord(peek(), kind)) {
       index++;
-      left = { kind: 'and', left, right: not() };
+      left = { kind, left, right: operand() };
     }
     return left;
   };
-  const or = (): FilterNode => {
-    let left = and();
-    while (isWord(peek(), 'or')) {
-      index++;
-      left = { kind: 'or', left, right: and() };
-    }
-    return left;
-  };
+  const and = chain('and', not);
+  const or = chain('or', and);
   const tree = or();
   if (index !== tokens.length) fail();
   return tree;

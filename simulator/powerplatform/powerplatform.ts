@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SimContext } from '../core/context.js';
-import type { FixtureEnvironment, FixtureSystemUser, FixtureUser } from '../core/fixture.js';
-import { stableId } from '../core/generate.js';
+import type { FixtureEnvironment } from '../core/fixture.js';
+import { stableId } from '../core/ids.js';
+import { profileFromEntra, syncedSystemUser } from '../core/records.js';
 import { json, type SimHandler, type SimRequest, type SimResponse } from '../core/host.js';
 
 /**
@@ -157,25 +158,6 @@ const expands = (request: SimRequest, what: string) =>
     .map((s) => s.trim().replace('/', '.').toLowerCase())
     .includes(`properties.${what}`);
 
-/** P1: the profile fields Entra → Dataverse (SPEC §1). */
-function profileFromEntra(user: FixtureUser): Partial<FixtureSystemUser> {
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  const phones = Array.isArray(user.businessPhones) ? (user.businessPhones as unknown[]) : [];
-  return {
-    domainname: user.userPrincipalName,
-    firstname: text(user.givenName),
-    lastname: text(user.surname),
-    title: text(user.jobTitle),
-    address1_telephone1: text(phones[0]),
-    mobilephone: text(user.mobilePhone),
-    address1_line1: text(user.streetAddress),
-    address1_city: text(user.city),
-    address1_stateorprovince: text(user.state),
-    address1_country: text(user.country),
-    azureactivedirectoryobjectid: user.id,
-  };
-}
-
 export function createPowerPlatformHandler(ctx: SimContext): SimHandler {
   const pageSize = () => {
     const configured = (ctx.paging as Partial<Record<'powerPlatform', number>>).powerPlatform;
@@ -249,29 +231,23 @@ export function createPowerPlatformHandler(ctx: SimContext): SimHandler {
         );
       }
     }
-    const profile = profileFromEntra(user);
     const existing = env.systemusers.find((s) => same(s.azureactivedirectoryobjectid, user.id));
     if (existing) {
       // A refresh: the P1 fields are synced again; full name and e-mail are not (P1), the row is enabled.
-      Object.assign(existing, profile, { isdisabled: false, islicensed: user.assignedLicenses.length > 0 });
+      Object.assign(existing, profileFromEntra(user), { isdisabled: false, islicensed: user.assignedLicenses.length > 0 });
     } else {
       const licensed = user.assignedLicenses.length > 0;
       const adminRole = ctx.state.graph.directoryRoles.some(
         (role) =>
           [GLOBAL_ADMIN, POWER_PLATFORM_ADMIN, DYNAMICS_ADMIN].includes(role.roleTemplateId.toLowerCase()) && role.members.some((m) => same(m, user.id)),
       );
-      env.systemusers.push({
-        systemuserid: randomUUID(),
-        applicationid: null,
-        // A2: an administrator without a license becomes a setup user in Administrative mode.
-        accessmode: adminRole && !licensed ? 1 : 0,
-        isdisabled: false,
-        islicensed: licensed,
-        fullname: typeof user.displayName === 'string' ? user.displayName : null,
-        internalemailaddress: typeof user.mail === 'string' ? user.mail : user.userPrincipalName,
-        roles: [],
-        ...profile,
-      } as FixtureSystemUser);
+      env.systemusers.push(
+        syncedSystemUser(randomUUID(), user, {
+          // A2: an administrator without a license becomes a setup user in Administrative mode.
+          accessmode: adminRole && !licensed ? 1 : 0,
+          internalemailaddress: typeof user.mail === 'string' ? user.mail : user.userPrincipalName,
+        }),
+      );
     }
     return json(200, undefined);
   };

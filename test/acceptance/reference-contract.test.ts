@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialOptions } from '../../lib/composition.js';
 import { createCredential } from '../../lib/gateways/identity/client.js';
 import type { Fixture } from '../../simulator/core/fixture.js';
+import { CONTOSO } from '../support/builders.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /**
@@ -76,11 +77,10 @@ export function shapeProblems(expected: unknown, actual: unknown, where = '$', o
 
 // ── The simulated tenant ───────────────────────────────────────────────────────────────────────
 
-const SALES = '05c07aab-d04c-4912-b11f-c5db1977e888';
-const DEV = '3c41fc82-b1b9-47fe-a1cc-37ac9f52f1c8';
-const ALICE = '7ff6c8e1-3e01-47ff-bf79-b744e56731b4';
-const ALICE_ROW = 'ea31938e-c965-4715-b91f-214f9968faee';
-const ROOT_BU = 'a19f488f-979b-4f64-a6e3-10a43348a8a0';
+const { sales: SALES, dev: DEV } = CONTOSO.env;
+const ALICE = CONTOSO.user.alice;
+const ALICE_ROW = CONTOSO.salesProd.row.alice;
+const ROOT_BU = CONTOSO.salesProd.rootBusinessUnit;
 const ROLE_EXPAND = 'systemuserroles_association($select=roleid,name,ismanaged,_businessunitid_value)';
 const ENVIRONMENTS = '/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments';
 

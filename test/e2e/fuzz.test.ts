@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ENV, SF_ORG, operationsTenant, upn } from '../fixtures/operations-tenant.js';
+import { seededRandom } from '../../simulator/core/random.js';
 import { FUNCTION_KEY, startHarness, type Harness } from './support/harness.js';
 
 /**
@@ -20,19 +21,9 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 
-// ── A small seeded generator ────────────────────────────────────────────────────────────────
+// ── Seeded draws (the simulator's generator, so a failure replays) ──────────────────────────
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(SEED);
+const random = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const chance = (p: number) => random() < p;
 const junkText = (length: number) => Array.from({ length }, () => String.fromCharCode(32 + Math.floor(random() * 95))).join('');

@@ -10,85 +10,44 @@ import { createCredential } from '../../lib/gateways/identity/client.js';
 import { BapEnvironmentGateway } from '../../lib/gateways/powerplatform/operations.js';
 import type { Fixture } from '../../simulator/core/fixture.js';
 import { generateTenant } from '../../simulator/core/generate.js';
+import { CONTOSO, MILANO_CONTACT_COLUMNS, entraUser, environmentRecord, fastRetry, fixtureOf, subscribedSku, syncedSystemUser } from '../support/builders.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /** Retries without waiting long: the simulator's `Retry-After` values are what the tests control. */
-const FAST_RETRY: RetryPolicy = { retries: 12, minDelayMs: 1, maxDelayMs: 10, maxRetryAfterMs: 1500 };
+const FAST_RETRY: RetryPolicy = fastRetry({ retries: 12 });
 
-const ENV = '05c07aab-d04c-4912-b11f-c5db1977e888';
-const ROOT_BU = 'a19f488f-979b-4f64-a6e3-10a43348a8a0';
+const ENV = CONTOSO.env.sales;
+const { rootBusinessUnit: ROOT_BU, team: TEAM } = CONTOSO.salesProd;
 const CHILD_BU = '6a0c2b1e-5d4f-4e3a-9b8c-7d6e5f4a3b2c';
-const ROLE_SALES = '12c42388-8f52-4fcb-b4e6-8b571427bcfc';
-const ROLE_ADMIN = '4cce9ccf-a806-480b-bdd1-25cc2e8a9b3d';
-const ROLE_BASIC = '509e3992-1a80-4557-b36d-59a9b9902795';
-const TEAM = 'e53cf032-2bf1-4a18-b58c-f03857bf4a67';
-const ALICE = { id: '7ff6c8e1-3e01-47ff-bf79-b744e56731b4', row: 'ea31938e-c965-4715-b91f-214f9968faee' };
-const BOB = { id: '407ce6d6-39d6-4ec7-8107-3179e31e4183', row: 'cccefbef-d221-434e-9ee8-ca8cf2cac837' };
+const { salesperson: ROLE_SALES, admin: ROLE_ADMIN, basic: ROLE_BASIC } = CONTOSO.salesProd.role;
+const ALICE = { id: CONTOSO.user.alice, row: CONTOSO.salesProd.row.alice };
+const BOB = { id: CONTOSO.user.bob, row: CONTOSO.salesProd.row.bob };
 const OBRIEN = { id: '3b1f6c2a-9d8e-4f7a-8b6c-5d4e3f2a1b0c', row: '8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968' };
 const ERP_APP = { id: '1a97fd36-4039-4864-9df4-3028d0d4b171', row: '0c4f6a2e-8b1d-4e3f-9a7c-5b6d8e9f0a1b' };
 
-const profile = (first: string, last: string, upn: string) => ({
-  domainname: upn,
-  firstname: first,
-  lastname: last,
-  fullname: `${first} ${last}`,
-  title: 'Account Executive',
-  internalemailaddress: upn,
-  mobilephone: null,
-  address1_telephone1: '+39 02 555 0100',
-  address1_line1: 'Via Roma 1',
-  address1_city: 'Milano',
-  address1_stateorprovince: 'MI',
-  address1_country: 'Italy',
-});
-
-const entraUser = (id: string, upn: string, given: string, surname: string, accountEnabled = true) => ({
-  id,
-  userPrincipalName: upn,
-  displayName: `${given} ${surname}`,
-  givenName: given,
-  surname,
-  jobTitle: 'Account Executive',
-  mail: upn,
-  mobilePhone: null,
-  businessPhones: ['+39 02 555 0100'],
-  streetAddress: 'Via Roma 1',
-  city: 'Milano',
-  state: 'MI',
-  country: 'Italy',
-  usageLocation: 'IT',
-  accountEnabled,
-  userType: 'Member',
-  assignedLicenses: [{ skuId: 'ae511f35-fd10-4b3c-a995-b1aa70f7284a', disabledPlans: [] }],
-});
+/** A licensed account in Milano. */
+const person = (id: string, userPrincipalName: string, givenName: string, surname: string) =>
+  entraUser({ id, userPrincipalName, givenName, surname, skuIds: [CONTOSO.sku.sales] });
 
 /** A small slice of the contoso tenant (SPEC §5), inline so that `npm test` needs nothing beside the clone. */
 function smallTenant(): Fixture {
-  return {
-    tenant: { id: '099f18cd-c2b1-4991-acf9-ec30677febac', defaultDomain: 'contoso.onmicrosoft.com', marketingTenantLicense: false },
-    settings: {},
+  const alice = person(ALICE.id, 'alice@contoso.onmicrosoft.com', 'Alice', 'Rossi');
+  const bob = person(BOB.id, 'bob@contoso.onmicrosoft.com', 'Bob', 'Bianchi');
+  const obrien = person(OBRIEN.id, "o'brien@contoso.com", 'Liam', "O'Brien");
+  // The application user's row carries a profile as a synced row does (its object is a service principal).
+  const erpProfile = person('c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f', 'erp-connector@contoso.onmicrosoft.com', '#', 'erp-connector');
+  return fixtureOf({
     graph: {
-      subscribedSkus: [
-        { skuId: 'ae511f35-fd10-4b3c-a995-b1aa70f7284a', skuPartNumber: 'DYN365_ENTERPRISE_SALES', capabilityStatus: 'Enabled', consumedUnits: 3, prepaidUnits: { enabled: 25, suspended: 0, warning: 0 } },
-      ],
-      users: [
-        entraUser(ALICE.id, 'alice@contoso.onmicrosoft.com', 'Alice', 'Rossi'),
-        entraUser(BOB.id, 'bob@contoso.onmicrosoft.com', 'Bob', 'Bianchi'),
-        entraUser(OBRIEN.id, "o'brien@contoso.com", 'Liam', "O'Brien"),
-      ],
-      groups: [{ id: '4c01cb6c-9077-4bd2-bd2a-28d43cd81fa5', displayName: 'ENV-Sales-Prod', securityEnabled: true, members: [ALICE.id, BOB.id, OBRIEN.id], owners: [] }],
-      directoryRoles: [],
+      subscribedSkus: [subscribedSku(CONTOSO.sku.sales, 'DYN365_ENTERPRISE_SALES', { consumed: 3, enabled: 25 })],
+      users: [alice, bob, obrien],
+      groups: [{ id: CONTOSO.group.sales, displayName: 'ENV-Sales-Prod', securityEnabled: true, members: [ALICE.id, BOB.id, OBRIEN.id], owners: [] }],
     },
     environments: [
-      {
+      environmentRecord({
         id: ENV,
         displayName: 'Sales Prod',
         type: 'Production',
-        hasDataverse: true,
-        securityGroupId: '4c01cb6c-9077-4bd2-bd2a-28d43cd81fa5',
-        passForApps: false,
-        createdBy: null,
-        orgSettings: { AllowRoleAssignmentOnDisabledUsers: false },
+        securityGroupId: CONTOSO.group.sales,
         businessunits: [
           { businessunitid: ROOT_BU, name: 'prod', parentbusinessunitid: null },
           { businessunitid: CHILD_BU, name: 'prod-north', parentbusinessunitid: ROOT_BU },
@@ -100,29 +59,15 @@ function smallTenant(): Fixture {
         ],
         teams: [{ teamid: TEAM, name: 'Sales Team', roles: [ROLE_SALES], members: [ALICE.row, OBRIEN.row] }],
         systemusers: [
-          { systemuserid: ALICE.row, azureactivedirectoryobjectid: ALICE.id, applicationid: null, accessmode: 0, isdisabled: false, islicensed: true, roles: [ROLE_SALES], ...profile('Alice', 'Rossi', 'alice@contoso.onmicrosoft.com') },
-          { systemuserid: BOB.row, azureactivedirectoryobjectid: BOB.id, applicationid: null, accessmode: 0, isdisabled: true, islicensed: true, roles: [], ...profile('Bob', 'Bianchi', 'bob@contoso.onmicrosoft.com') },
-          { systemuserid: OBRIEN.row, azureactivedirectoryobjectid: OBRIEN.id, applicationid: null, accessmode: 0, isdisabled: false, islicensed: true, roles: [ROLE_BASIC], ...profile('Liam', "O'Brien", "o'brien@contoso.com") },
-          { systemuserid: ERP_APP.row, azureactivedirectoryobjectid: 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f', applicationid: ERP_APP.id, accessmode: 4, isdisabled: false, islicensed: false, roles: [ROLE_ADMIN], ...profile('#', 'erp-connector', 'erp-connector@contoso.onmicrosoft.com') },
+          syncedSystemUser(ALICE.row, alice, { roles: [ROLE_SALES] }),
+          syncedSystemUser(BOB.row, bob, { isdisabled: true }),
+          syncedSystemUser(OBRIEN.row, obrien, { roles: [ROLE_BASIC] }),
+          syncedSystemUser(ERP_APP.row, erpProfile, { applicationid: ERP_APP.id, accessmode: 4, islicensed: false, roles: [ROLE_ADMIN] }),
         ],
-      },
-      {
-        id: '79480165-9484-483b-9797-afbc60a77683',
-        displayName: 'Contoso (default, no Dataverse)',
-        type: 'Default',
-        hasDataverse: false,
-        securityGroupId: null,
-        passForApps: false,
-        createdBy: null,
-        orgSettings: {},
-        businessunits: [],
-        roles: [],
-        teams: [],
-        systemusers: [],
-      },
+      }),
+      environmentRecord({ id: CONTOSO.env.default, displayName: 'Contoso (default, no Dataverse)', type: 'Default', hasDataverse: false, orgSettings: {} }),
     ],
-    salesforceOrgs: [],
-  };
+  });
 }
 
 const tenants: TestTenant[] = [];
@@ -195,20 +140,16 @@ describe('Dataverse and Power Platform gateways under faults', () => {
     const fixture = generateTenant({ users: 6000, environments: 2, systemusersPerEnvironment: 6000, salesforceOrgs: 0 });
     // Enough environments without Dataverse for three BAP pages.
     for (let i = 0; i < 40; i++) {
-      fixture.environments.push({
-        id: `0000${String(i).padStart(4, '0')}-aaaa-4bbb-8ccc-000000000000`,
-        displayName: `Teams space ${i}`,
-        type: i % 2 === 0 ? 'Teams' : 'Trial',
-        hasDataverse: false,
-        securityGroupId: null,
-        passForApps: i % 3 === 0,
-        createdBy: null,
-        orgSettings: {},
-        businessunits: [],
-        roles: [],
-        teams: [],
-        systemusers: [],
-      });
+      fixture.environments.push(
+        environmentRecord({
+          id: `0000${String(i).padStart(4, '0')}-aaaa-4bbb-8ccc-000000000000`,
+          displayName: `Teams space ${i}`,
+          type: i % 2 === 0 ? 'Teams' : 'Trial',
+          hasDataverse: false,
+          passForApps: i % 3 === 0,
+          orgSettings: {},
+        }),
+      );
     }
     fixture.faults = { seed: 3, dataverse: { throttleRate: 0.3, retryAfterSeconds: 0 }, powerplatform: { throttleRate: 0.3, retryAfterSeconds: 0 } };
     const { sim, dataverse, environments, requestsTo } = await start(fixture);
@@ -323,12 +264,8 @@ describe('Dataverse gateway: reads and writes on a contoso slice', () => {
       firstname: 'Alice',
       lastname: 'Rossi',
       title: 'Account Executive',
-      address1_telephone1: '+39 02 555 0100',
       mobilephone: null,
-      address1_line1: 'Via Roma 1',
-      address1_city: 'Milano',
-      address1_stateorprovince: 'MI',
-      address1_country: 'Italy',
+      ...MILANO_CONTACT_COLUMNS,
     });
     expect(users.get(ERP_APP.row)).toMatchObject({ applicationId: ERP_APP.id, accessMode: 4 });
 

@@ -10,10 +10,11 @@ import type { DirectoryUser } from '../../lib/domain/model.js';
 import type { Fixture, RequestRecord } from '../../simulator/index.js';
 import { generateTenant } from '../../simulator/core/generate.js';
 import { GRAPH_IDS, GUEST_UPN, OBRIEN_UPN, graphTenant } from '../fixtures/graph-tenant.js';
+import { OFFICE, directoryUser, fastRetry } from '../support/builders.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /** Quick retries for tests: Retry-After is still honoured, back-off is a few ms. */
-const FAST: RetryPolicy = { retries: 10, minDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5_000 };
+const FAST: RetryPolicy = fastRetry({ retries: 10, maxDelayMs: 5, maxRetryAfterMs: 5_000 });
 
 const tenants: TestTenant[] = [];
 afterEach(async () => {
@@ -42,26 +43,20 @@ describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
     expect(users.map((u) => u.id)).toEqual(fixture.graph.users.map((u) => u.id));
     expect(new Set(users.map((u) => u.id)).size).toBe(3000);
     const first = fixture.graph.users[0]!;
-    expect(users[0]).toEqual<DirectoryUser>({
-      id: first.id,
-      userPrincipalName: first.userPrincipalName,
-      displayName: 'User 0',
-      givenName: 'User',
-      surname: '0',
-      jobTitle: 'Account Executive',
-      mail: first.userPrincipalName,
-      mobilePhone: null,
-      businessPhones: ['+39 02 555 0100'],
-      streetAddress: 'Via Roma 1',
-      city: 'Milano',
-      state: 'MI',
-      country: 'Italy',
-      usageLocation: 'IT',
-      accountEnabled: true,
-      userType: 'Member',
-      assignedSkuIds: [first.assignedLicenses[0]!.skuId],
-      onPremisesSyncEnabled: false,
-    });
+    expect(users[0]).toEqual<DirectoryUser>(
+      directoryUser({
+        id: first.id,
+        userPrincipalName: first.userPrincipalName,
+        displayName: 'User 0',
+        givenName: 'User',
+        surname: '0',
+        jobTitle: 'Account Executive',
+        mail: first.userPrincipalName,
+        // The generated tenant's office, as Graph gives it and the gateway keeps it.
+        ...OFFICE.milano,
+        assignedSkuIds: [first.assignedLicenses[0]!.skuId],
+      }),
+    );
     expect(users[499]!.accountEnabled).toBe(false); // the generator disables every 500th account
 
     const pages = graphRequests(sim.requests).filter((r) => r.method === 'GET' && parse(r).pathname === '/v1.0/users');

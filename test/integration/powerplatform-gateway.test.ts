@@ -9,73 +9,40 @@ import { allPages } from '../../lib/gateways/http/pages.js';
 import { environmentTypeOf, toEnvironment } from '../../lib/gateways/powerplatform/dto.js';
 import { BapEnvironmentGateway } from '../../lib/gateways/powerplatform/operations.js';
 import type { Fixture, FixtureEnvironment } from '../../simulator/core/fixture.js';
+import { CONTOSO, MILANO_CONTACT_COLUMNS, adminRoles, entraUser, environmentRecord, fastRetry, fixtureOf } from '../support/builders.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
-const FAST_RETRY: RetryPolicy = { retries: 8, minDelayMs: 1, maxDelayMs: 10, maxRetryAfterMs: 1500 };
+const FAST_RETRY: RetryPolicy = fastRetry();
 
-const SALES = '05c07aab-d04c-4912-b11f-c5db1977e888';
-const SANDBOX = '8c8840f8-64da-4af8-aa6e-23f464f0d94c';
-const TRIAL = '94c3de72-d8bc-44a4-964e-2c0c594ee80c';
-const DEV = '3c41fc82-b1b9-47fe-a1cc-37ac9f52f1c8';
-const TEAMS = '3ef6d99d-0fe2-4c9d-8f16-7b46154a9872';
-const DEFAULT = '79480165-9484-483b-9797-afbc60a77683';
-const SALES_GROUP = '4c01cb6c-9077-4bd2-bd2a-28d43cd81fa5';
-const CONTRACTORS_GROUP = '82b432e1-d6d8-49fd-9d7b-f7ef87c4c282';
+const { sales: SALES, sandbox: SANDBOX, trial: TRIAL, dev: DEV, teams: TEAMS, default: DEFAULT } = CONTOSO.env;
+const { sales: SALES_GROUP, contractors: CONTRACTORS_GROUP } = CONTOSO.group;
 
-const ALICE = '7ff6c8e1-3e01-47ff-bf79-b744e56731b4'; // member of the Sales group, has a row
-const CAROL = 'd6a5f814-831f-4963-8de2-bea031dccf2a'; // member of the Sales group, disabled row
-const DAVE = '609496a9-8df7-4a3b-b1da-9f980951c2c2'; // member of the Sales group, disabled in Entra
-const ERIN = '2e40a3c0-2299-4b86-bc48-378028c5e224'; // member of the Sales group, no row yet
-const NINA = '21a2ac0c-cddc-4737-8d99-f2b0bdea589c'; // only in a group nested in the Sales group (E4)
+const { alice: ALICE, carol: CAROL, dave: DAVE, erin: ERIN, nina: NINA, adele: ADELE, pradeep: PRADEEP, diego: DIEGO } = CONTOSO.user;
+// ALICE: member of the Sales group, has a row; CAROL: member, disabled row; DAVE: member, disabled in
+// Entra; ERIN: member, no row yet; NINA: only in a group nested in the Sales group (E4); ADELE:
+// Global Administrator, no license, not a member; PRADEEP: Power Platform Administrator, licensed,
+// not a member; DIEGO: Dynamics 365 Administrator, not a member.
 const OWEN = '6f1d2c3b-4a5e-4f60-8172-93a4b5c6d7e8'; // owner of the Sales group
-const ADELE = '428529bb-7843-47c3-b26e-f3d4d6a0e6ad'; // Global Administrator, no license, not a member
-const PRADEEP = 'c854dd67-7e0d-4ead-9aad-d1ebd3b883a8'; // Power Platform Administrator, licensed, not a member
-const DIEGO = '1a6affab-d697-48d7-9b53-9ff072d7def8'; // Dynamics 365 Administrator, not a member
 
-const user = (id: string, name: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  userPrincipalName: `${name.toLowerCase()}@contoso.onmicrosoft.com`,
-  displayName: `${name} Test`,
-  givenName: name,
-  surname: 'Test',
-  jobTitle: 'Account Executive',
-  mail: `${name.toLowerCase()}@contoso.onmicrosoft.com`,
-  mobilePhone: '+39 333 000 0000',
-  businessPhones: ['+39 02 555 0100'],
-  streetAddress: 'Via Roma 1',
-  city: 'Milano',
-  state: 'MI',
-  country: 'Italy',
-  usageLocation: 'IT',
-  accountEnabled: true,
-  userType: 'Member',
-  assignedLicenses: [{ skuId: 'ae511f35-fd10-4b3c-a995-b1aa70f7284a', disabledPlans: [] }],
-  ...extra,
-});
+const user = (id: string, name: string, extra: Record<string, unknown> = {}) =>
+  entraUser(
+    { id, userPrincipalName: `${name.toLowerCase()}@contoso.onmicrosoft.com`, givenName: name, surname: 'Test', mobilePhone: '+39 333 000 0000', skuIds: [CONTOSO.sku.sales] },
+    extra,
+  );
 
-const environment = (id: string, displayName: string, type: FixtureEnvironment['type'], extra: Partial<FixtureEnvironment> = {}): FixtureEnvironment => ({
-  id,
-  displayName,
-  type,
-  hasDataverse: true,
-  securityGroupId: null,
-  passForApps: false,
-  createdBy: null,
-  orgSettings: { AllowRoleAssignmentOnDisabledUsers: false },
-  businessunits: [{ businessunitid: `${id.slice(0, 8)}-0000-4000-8000-00000000b000`, name: displayName, parentbusinessunitid: null }],
-  roles: [],
-  teams: [],
-  systemusers: [],
-  ...extra,
-});
+const environment = (id: string, displayName: string, type: FixtureEnvironment['type'], extra: Partial<FixtureEnvironment> = {}): FixtureEnvironment =>
+  environmentRecord({
+    id,
+    displayName,
+    type,
+    businessunits: [{ businessunitid: `${id.slice(0, 8)}-0000-4000-8000-00000000b000`, name: displayName, parentbusinessunitid: null }],
+    ...extra,
+  });
 
 /** The environments of the contoso fixture (SPEC §5), inline so that `npm test` needs nothing beside the clone. */
 function contosoEnvironments(): Fixture {
-  return {
-    tenant: { id: '099f18cd-c2b1-4991-acf9-ec30677febac', defaultDomain: 'contoso.onmicrosoft.com', marketingTenantLicense: false },
-    settings: {},
+  return fixtureOf({
     graph: {
-      subscribedSkus: [],
       users: [
         user(ALICE, 'Alice'),
         user(CAROL, 'Carol'),
@@ -91,18 +58,14 @@ function contosoEnvironments(): Fixture {
         { id: CONTRACTORS_GROUP, displayName: 'Sales Contractors', securityEnabled: true, members: [NINA], owners: [] },
         { id: SALES_GROUP, displayName: 'ENV-Sales-Prod', securityEnabled: true, members: [ALICE, CAROL, DAVE, ERIN, CONTRACTORS_GROUP], owners: [OWEN] },
       ],
-      directoryRoles: [
-        { roleTemplateId: '62e90394-69f5-4237-9190-012177145e10', displayName: 'Global Administrator', members: [ADELE] },
-        { roleTemplateId: '11648597-926c-4cf3-9c36-bcebb0ba8dcc', displayName: 'Power Platform Administrator', members: [PRADEEP] },
-        { roleTemplateId: '44367163-eba1-44c3-98af-f5787879f96a', displayName: 'Dynamics 365 Administrator', members: [DIEGO] },
-      ],
+      directoryRoles: adminRoles({ globalAdministrator: [ADELE], powerPlatformAdministrator: [PRADEEP], dynamics365Administrator: [DIEGO] }),
     },
     environments: [
       environment(SALES, 'Sales Prod', 'Production', {
         securityGroupId: SALES_GROUP,
         systemusers: [
           {
-            systemuserid: 'ea31938e-c965-4715-b91f-214f9968faee',
+            systemuserid: CONTOSO.salesProd.row.alice,
             domainname: 'alice@contoso.onmicrosoft.com',
             azureactivedirectoryobjectid: ALICE,
             applicationid: null,
@@ -127,18 +90,17 @@ function contosoEnvironments(): Fixture {
             title: 'Former title',
             fullname: 'Carol (kept by the customer)',
             internalemailaddress: 'carol.custom@contoso.com',
-            roles: ['12c42388-8f52-4fcb-b4e6-8b571427bcfc'],
+            roles: [CONTOSO.salesProd.role.salesperson],
           },
         ],
       }),
-      environment(SANDBOX, 'Service Sandbox', 'Sandbox', { securityGroupId: '9498f525-2d7e-4ed1-9a7b-426d179e08ba' }),
+      environment(SANDBOX, 'Service Sandbox', 'Sandbox', { securityGroupId: CONTOSO.group.service }),
       environment(TRIAL, 'Pilot Trial', 'Trial', { passForApps: true }),
       environment(DEV, 'Alice Dev', 'Developer', { createdBy: ALICE }),
       environment(TEAMS, 'Sales Team (Teams)', 'Teams'),
       environment(DEFAULT, 'Contoso (default, no Dataverse)', 'Default', { hasDataverse: false, businessunits: [] }),
     ],
-    salesforceOrgs: [],
-  };
+  });
 }
 
 const tenants: TestTenant[] = [];
@@ -251,12 +213,8 @@ describe('Power Platform gateway: addUser (D1)', () => {
       firstname: 'Erin',
       lastname: 'Test',
       title: 'Sales Rep',
-      address1_telephone1: '+39 02 555 0100',
       mobilephone: null,
-      address1_line1: 'Via Roma 1',
-      address1_city: 'Milano',
-      address1_stateorprovince: 'MI',
-      address1_country: 'Italy',
+      ...MILANO_CONTACT_COLUMNS,
       isdisabled: false,
       accessmode: 0,
       applicationid: null,

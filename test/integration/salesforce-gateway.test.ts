@@ -9,6 +9,8 @@ import type { Settings } from '../../lib/config/settings.js';
 import { JsforceSalesforceGateway, type JsforceSalesforceGatewayOptions } from '../../lib/gateways/salesforce/operations.js';
 import { generateTenant, salesforceId } from '../../simulator/core/generate.js';
 import type { RequestRecord } from '../../simulator/index.js';
+import type { Fixture } from '../../simulator/core/fixture.js';
+import { apiIntegrationPsl, fastRetry, fixtureOf, salesforceLicense, salesforceOrgRecord, salesforceUser } from '../support/builders.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
 /** The gateway as the composition root builds it from the settings, with the test's own retries. */
@@ -19,26 +21,20 @@ const salesforceGateway = (settings: Settings, options: Partial<JsforceSalesforc
 
 /** The first org of contoso.json: inactive integration user, Salesforce Integration 5/5. */
 const CONTOSO = '00D5g000004ABCDEAA';
-const contosoOrg = () => ({
-  id: CONTOSO,
-  name: 'Contoso Sales (Salesforce)',
-  userLicenses: [
-    { Id: '1005g000STD', Name: 'Salesforce', MasterLabel: 'Salesforce', LicenseDefinitionKey: 'SFDC', Status: 'Active', TotalLicenses: 50, UsedLicenses: 31 },
-    { Id: '1005g000INT', Name: 'Salesforce Integration', MasterLabel: 'Salesforce Integration', LicenseDefinitionKey: 'SFDC_INTEGRATION', Status: 'Active', TotalLicenses: 5, UsedLicenses: 5 },
-  ],
-  users: [
-    { Id: '0055g00000SAL01AAA', Username: 'marco@contoso.sf', IsActive: true, ProfileId: '00e5g000000STD1AAA', UserType: 'Standard' },
-    { Id: '0055g00000INT01AAA', Username: 'copilotforsalesintegrationuser@contoso.sf', IsActive: false, ProfileId: '00e5g000000COP1AAA', UserType: 'Standard' },
-  ],
-  profiles: [{ Id: '00e5g000000COP1AAA', Name: 'Copilot For Sales Integration Profile', UserLicenseId: '1005g000INT' }],
-  permissionSets: [{ Id: '0PS5g0000001COPAAA', Name: 'CopilotForSalesPermissionSet', Label: 'Copilot for Sales permission set' }],
-  permissionSetAssignments: [{ Id: '0Pa5g0000001COPAAA', AssigneeId: '0055g00000INT01AAA', PermissionSetId: '0PS5g0000001COPAAA' }],
-  permissionSetLicenses: [
-    { Id: '0PL5g0000001APIAAA', DeveloperName: 'SalesforceAPIIntegrationPsl', MasterLabel: 'Salesforce API Integration', TotalLicenses: 5, UsedLicenses: 5 },
-  ],
-  permissionSetLicenseAssignments: [{ Id: '2LA5g0000001APIAAA', AssigneeId: '0055g00000INT01AAA', PermissionSetLicenseId: '0PL5g0000001APIAAA' }],
-  connectedApplications: [{ Id: '0H45g0000001COPAAA', Name: 'Copilot for Sales Connected App' }],
-});
+const contosoOrg = () =>
+  salesforceOrgRecord(CONTOSO, 'Contoso Sales (Salesforce)', {
+    userLicenses: [salesforceLicense('1005g000STD', 'standard', 50, 31), salesforceLicense('1005g000INT', 'integration', 5, 5)],
+    users: [
+      salesforceUser('0055g00000SAL01AAA', 'marco@contoso.sf', true, '00e5g000000STD1AAA'),
+      salesforceUser('0055g00000INT01AAA', 'copilotforsalesintegrationuser@contoso.sf', false, '00e5g000000COP1AAA'),
+    ],
+    profiles: [{ Id: '00e5g000000COP1AAA', Name: 'Copilot For Sales Integration Profile', UserLicenseId: '1005g000INT' }],
+    permissionSets: [{ Id: '0PS5g0000001COPAAA', Name: 'CopilotForSalesPermissionSet', Label: 'Copilot for Sales permission set' }],
+    permissionSetAssignments: [{ Id: '0Pa5g0000001COPAAA', AssigneeId: '0055g00000INT01AAA', PermissionSetId: '0PS5g0000001COPAAA' }],
+    permissionSetLicenses: [apiIntegrationPsl('0PL5g0000001APIAAA', 5, 5)],
+    permissionSetLicenseAssignments: [{ Id: '2LA5g0000001APIAAA', AssigneeId: '0055g00000INT01AAA', PermissionSetLicenseId: '0PL5g0000001APIAAA' }],
+    connectedApplications: [{ Id: '0H45g0000001COPAAA', Name: 'Copilot for Sales Connected App' }],
+  });
 
 const contosoSnapshot: SalesforceOrgSnapshot = {
   orgId: CONTOSO,
@@ -64,18 +60,17 @@ const contosoSnapshot: SalesforceOrgSnapshot = {
 /** A newer org: `M365 Copilot Sales` names in mixed case, next to look-alikes that must not count. */
 const TAILSPIN = '00D5g00000TAILSEAA';
 const tailspinOrg = () => ({
-  id: TAILSPIN,
-  name: 'Tailspin (Salesforce)',
-  userLicenses: [
-    { Id: '100TS0000000INTAAA', Name: 'Salesforce Integration', MasterLabel: 'Salesforce Integration', LicenseDefinitionKey: 'SFDC_INTEGRATION', Status: 'Active', TotalLicenses: 3, UsedLicenses: 1 },
-  ],
+  ...salesforceOrgRecord(TAILSPIN, 'Tailspin (Salesforce)'),
+  userLicenses: [salesforceLicense('100TS0000000INTAAA', 'integration', 3, 1)],
   users: [
-    { Id: '005TS0000000INTAAA', Username: 'M365CopilotSalesIntegrationUser@tailspin.sf', IsActive: true, ProfileId: '00eTS0000000COPAAA', UserType: 'Standard' },
-    { Id: '005TS0000000FANAAA', Username: 'm365copilot.fan@tailspin.sf', IsActive: true, ProfileId: '00eTS0000000STDAAA', UserType: 'Standard' },
-    { Id: '005TS0000000OBRAAA', Username: "o'brien@tailspin.sf", IsActive: true, ProfileId: '00eTS0000000STDAAA', UserType: 'Standard' },
-    { Id: '005TS0000000OBNAAA', Username: 'obrien@tailspin.sf', IsActive: true, ProfileId: '00eTS0000000STDAAA', UserType: 'Standard' },
-    { Id: '005TS0000000BSLAAA', Username: 'back\\slash@tailspin.sf', IsActive: true, ProfileId: '00eTS0000000STDAAA', UserType: 'Standard' },
-    { Id: '005TS0000000ADMAAA', Username: 'admin@tailspin.sf', IsActive: true, ProfileId: '00eTS0000000STDAAA', UserType: 'Standard' },
+    salesforceUser('005TS0000000INTAAA', 'M365CopilotSalesIntegrationUser@tailspin.sf', true, '00eTS0000000COPAAA'),
+    ...[
+      ['FAN', 'm365copilot.fan@tailspin.sf'],
+      ['OBR', "o'brien@tailspin.sf"],
+      ['OBN', 'obrien@tailspin.sf'],
+      ['BSL', 'back\\slash@tailspin.sf'],
+      ['ADM', 'admin@tailspin.sf'],
+    ].map(([id, username]) => salesforceUser(`005TS0000000${id}AAA`, username!, true, '00eTS0000000STDAAA')),
   ],
   profiles: [
     { Id: '00eTS0000000COPAAA', Name: 'CopilotForSalesIntegrationProfile', UserLicenseId: '100TS0000000INTAAA' },
@@ -92,10 +87,7 @@ const tailspinOrg = () => ({
     { Id: '0PaTS0000000TOLAAA', AssigneeId: '005TS0000000INTAAA', PermissionSetId: '0PSTS0000000TOLAAA' },
     { Id: '0PaTS0000000FANAAA', AssigneeId: '005TS0000000FANAAA', PermissionSetId: '0PSTS0000000COPAAA' },
   ],
-  permissionSetLicenses: [
-    { Id: '0PLTS0000000APIAAA', DeveloperName: 'SalesforceAPIIntegrationPsl', MasterLabel: 'Salesforce API Integration', TotalLicenses: 3, UsedLicenses: 1 },
-  ],
-  permissionSetLicenseAssignments: [],
+  permissionSetLicenses: [apiIntegrationPsl('0PLTS0000000APIAAA', 3, 1)],
   connectedApplications: [
     { Id: '0H4TS0000000COPAAA', Name: 'M365 Copilot Sales External Client App' },
     { Id: '0H4TS0000000OTHAAA', Name: 'Sales Copilot Companion' },
@@ -104,27 +96,18 @@ const tailspinOrg = () => ({
 
 /** An inactive integration user with seats left on its license. */
 const FABRIKAM = '00D5g00000FABRKEAA';
-const fabrikamOrg = () => ({
-  id: FABRIKAM,
-  name: 'Fabrikam (Salesforce)',
-  userLicenses: [
-    { Id: '100FB0000000INTAAA', Name: 'Salesforce Integration', MasterLabel: 'Salesforce Integration', LicenseDefinitionKey: 'SFDC_INTEGRATION', Status: 'Active', TotalLicenses: 3, UsedLicenses: 1 },
-  ],
-  users: [
-    { Id: '005FB0000000INTAAA', Username: 'copilotforsalesintegrationuser@fabrikam.sf', IsActive: false, ProfileId: '00eFB0000000COPAAA', UserType: 'Standard' },
-  ],
-  profiles: [{ Id: '00eFB0000000COPAAA', Name: 'Copilot For Sales Integration Profile', UserLicenseId: '100FB0000000INTAAA' }],
-});
+const fabrikamOrg = () =>
+  salesforceOrgRecord(FABRIKAM, 'Fabrikam (Salesforce)', {
+    userLicenses: [salesforceLicense('100FB0000000INTAAA', 'integration', 3, 1)],
+    users: [salesforceUser('005FB0000000INTAAA', 'copilotforsalesintegrationuser@fabrikam.sf', false, '00eFB0000000COPAAA')],
+    profiles: [{ Id: '00eFB0000000COPAAA', Name: 'Copilot For Sales Integration Profile', UserLicenseId: '100FB0000000INTAAA' }],
+  });
 
-const fixture = (salesforceOrgs: unknown[], faults?: Record<string, unknown>) => ({
-  tenant: { id: '9c1b6f0e-5b7a-4c63-9a55-1f0c1d2e3f40', defaultDomain: 'contoso.onmicrosoft.com' },
-  graph: { subscribedSkus: [], users: [], groups: [] },
-  salesforceOrgs,
-  ...(faults ? { faults } : {}),
-});
+const fixture = (salesforceOrgs: Fixture['salesforceOrgs'], faults?: Fixture['faults']) =>
+  fixtureOf({ tenant: { id: '9c1b6f0e-5b7a-4c63-9a55-1f0c1d2e3f40' }, salesforceOrgs, ...(faults ? { faults } : {}) });
 
 /** Quick retries: the tests prove what is retried, not how long p-retry waits. */
-const FAST_RETRY: RetryPolicy = { retries: 8, minDelayMs: 1, maxDelayMs: 20, maxRetryAfterMs: 5_000 };
+const FAST_RETRY: RetryPolicy = fastRetry({ maxDelayMs: 20, maxRetryAfterMs: 5_000 });
 
 const salesforceRequests = (tenant: TestTenant, orgId: string): RequestRecord[] =>
   tenant.sim.requests.filter((r) => r.host === `salesforce:${orgId}`);

@@ -15,6 +15,7 @@ import type {
   SystemUser,
   SystemUserProfile,
 } from '../../lib/domain/model.js';
+import { OFFICE, directoryUser, environment as domainEnvironment } from '../support/builders.js';
 
 /** The checks of SPEC §2 over small hand-built snapshots, at the edges of each rule. */
 
@@ -31,7 +32,7 @@ const catalog: LicenseCatalog = {
 };
 
 function user(id: string, over: Partial<DirectoryUser> = {}): DirectoryUser {
-  return {
+  return directoryUser({
     id,
     userPrincipalName: `${id}@contoso.example`,
     displayName: id,
@@ -39,19 +40,11 @@ function user(id: string, over: Partial<DirectoryUser> = {}): DirectoryUser {
     surname: 'Surname',
     jobTitle: 'Rep',
     mail: `${id}@contoso.example`,
-    mobilePhone: null,
-    businessPhones: ['+1 425 555 0100'],
+    ...OFFICE.redmond,
     streetAddress: '1 Way',
-    city: 'Redmond',
-    state: 'WA',
-    country: 'United States',
-    usageLocation: 'US',
-    accountEnabled: true,
-    userType: 'Member',
     assignedSkuIds: [SALES],
-    onPremisesSyncEnabled: false,
     ...over,
-  };
+  });
 }
 
 /** The profile the sync would have written for the user (no drift). */
@@ -90,19 +83,8 @@ function row(u: DirectoryUser | string, over: Partial<Omit<SystemUser, 'profile'
   };
 }
 
-function environment(over: Partial<Environment> = {}): Environment {
-  return {
-    id: 'env-1',
-    displayName: 'Contoso Prod',
-    type: 'Production',
-    hasDataverse: true,
-    instanceUrl: 'https://contoso.crm.dynamics.com',
-    securityGroupId: 'group-1',
-    passForApps: false,
-    createdBy: null,
-    ...over,
-  };
-}
+const environment = (over: Partial<Environment> = {}): Environment =>
+  domainEnvironment({ id: 'env-1', displayName: 'Contoso Prod', instanceUrl: 'https://contoso.crm.dynamics.com', securityGroupId: 'group-1', ...over });
 
 function directory(users: DirectoryUser[], options: { members?: GroupMember[]; owners?: string[]; admins?: Partial<Record<AdminRole, string[]>> } = {}): DirectorySnapshot {
   const admins = options.admins ?? {};

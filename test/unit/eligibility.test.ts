@@ -3,6 +3,7 @@ import { DEFAULT_FREE_DATAVERSE_PLAN_SKUS, DEFAULT_MARKETING_TENANT_SKUS } from 
 import { evaluateEligibility, type EligibilityInput, type GroupStanding } from '../../lib/domain/eligibility.js';
 import { buildLicenseCatalog } from '../../lib/domain/licenses.js';
 import type { AdminRole, DirectoryUser, Environment, SubscribedSku, SystemUser } from '../../lib/domain/model.js';
+import { EMPTY_PROFILE, directoryUser, environment as domainEnvironment, systemUser } from '../support/builders.js';
 
 /**
  * The rules of seed 002 (D3, D4.1–D4.3, D5, A2, T2/T3, E4) over one user and one environment, pure:
@@ -27,43 +28,11 @@ const USER_ID = '5d0c1f0a-1111-4111-8111-000000000001';
 const OTHER_ID = '5d0c1f0a-1111-4111-8111-000000000002';
 const GROUP_ID = '6e0c1f0a-2222-4222-8222-000000000001';
 
-function user(over: Partial<DirectoryUser> = {}): DirectoryUser {
-  return {
-    id: USER_ID,
-    userPrincipalName: 'rosa@adatum.example',
-    displayName: 'Rosa Bianchi',
-    givenName: 'Rosa',
-    surname: 'Bianchi',
-    jobTitle: null,
-    mail: null,
-    mobilePhone: null,
-    businessPhones: [],
-    streetAddress: null,
-    city: null,
-    state: null,
-    country: null,
-    usageLocation: 'IT',
-    accountEnabled: true,
-    userType: 'Member',
-    assignedSkuIds: [SKU.sales],
-    onPremisesSyncEnabled: false,
-    ...over,
-  };
-}
+const user = (over: Partial<DirectoryUser> = {}): DirectoryUser =>
+  directoryUser({ id: USER_ID, userPrincipalName: 'rosa@adatum.example', displayName: 'Rosa Bianchi', givenName: 'Rosa', surname: 'Bianchi', assignedSkuIds: [SKU.sales], ...over });
 
-function environment(over: Partial<Environment> = {}): Environment {
-  return {
-    id: 'env-1',
-    displayName: 'Adatum Prod',
-    type: 'Production',
-    hasDataverse: true,
-    instanceUrl: 'https://adatum.crm.dynamics.com',
-    securityGroupId: GROUP_ID,
-    passForApps: false,
-    createdBy: null,
-    ...over,
-  };
-}
+const environment = (over: Partial<Environment> = {}): Environment =>
+  domainEnvironment({ id: 'env-1', displayName: 'Adatum Prod', instanceUrl: 'https://adatum.crm.dynamics.com', securityGroupId: GROUP_ID, ...over });
 
 /** Standing in the environment's group "ENV-Adatum-Prod"; a direct member unless told otherwise. */
 const standing = (over: Partial<GroupStanding> = {}): GroupStanding => ({
@@ -76,25 +45,15 @@ const standing = (over: Partial<GroupStanding> = {}): GroupStanding => ({
 });
 const NOT_MEMBER = { directMember: false };
 
-function row(over: Partial<SystemUser> = {}): SystemUser {
-  return {
+const row = (over: Partial<SystemUser> = {}): SystemUser =>
+  systemUser({
     id: '7f0c1f0a-3333-4333-8333-000000000001',
     domainName: 'rosa@adatum.example',
     entraObjectId: USER_ID,
-    applicationId: null,
-    accessMode: 0,
-    isDisabled: false,
-    isLicensed: true,
     fullName: 'Rosa Bianchi',
-    businessUnitId: null,
-    profile: {
-      domainname: 'rosa@adatum.example', firstname: 'Rosa', lastname: 'Bianchi', title: null, address1_telephone1: null,
-      mobilephone: null, address1_line1: null, address1_city: null, address1_stateorprovince: null, address1_country: null,
-    },
-    roleIds: [],
+    profile: { ...EMPTY_PROFILE, domainname: 'rosa@adatum.example', firstname: 'Rosa', lastname: 'Bianchi' },
     ...over,
-  };
-}
+  });
 
 interface Case {
   name: string;

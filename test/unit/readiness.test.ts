@@ -19,29 +19,36 @@ const WARN_AT = 1;
 // ── name variants ─────────────────────────────────────────────────────────────────────────────
 
 describe('Copilot for Sales names (seed 000 and its variants, case-insensitive)', () => {
-  it.each([
-    ['copilotforsalesintegrationuser@contoso.sf', true],
-    ['CopilotForSalesIntegrationUser@Contoso.sf', true],
-    ['COPILOTFORSALESINTEGRATIONUSER.2@contoso.sf', true],
-    ['m365copilotsalesintegrationuser@contoso.sf', true],
-    ['M365_Copilot_Sales_IntegrationUser@contoso.sf', true],
-    ['marco@contoso.sf', false],
-    ['copilotforsales.admin@contoso.sf', false],
-    ['integrationuser@copilotforsales.sf', false],
-  ])('integration username %s → %s', (username, expected) => {
-    expect(isIntegrationUsername(username)).toBe(expected);
-  });
+  /** Per predicate: the names it must recognise, and look-alikes it must not. */
+  const NAMES: [kind: string, matches: (name: string) => boolean, recognised: string[], refused: string[]][] = [
+    [
+      'integration username',
+      isIntegrationUsername,
+      ['copilotforsalesintegrationuser@contoso.sf', 'CopilotForSalesIntegrationUser@Contoso.sf', 'COPILOTFORSALESINTEGRATIONUSER.2@contoso.sf',
+        'm365copilotsalesintegrationuser@contoso.sf', 'M365_Copilot_Sales_IntegrationUser@contoso.sf'],
+      ['marco@contoso.sf', 'copilotforsales.admin@contoso.sf', 'integrationuser@copilotforsales.sf'],
+    ],
+    [
+      'integration profile name',
+      isIntegrationProfileName,
+      ['Copilot For Sales Integration Profile', 'CopilotForSalesIntegrationProfile', 'copilot for sales integration profile',
+        'COPILOTFORSALESINTEGRATIONPROFILE', 'M365 Copilot Sales Integration Profile'],
+      ['Copilot For Sales Integration Profile (old)', 'Standard User'],
+    ],
+    [
+      'connected app / external client app',
+      isCopilotConnectedApp,
+      ['Copilot for Sales Connected App', 'COPILOT FOR SALES', 'M365 Copilot Sales External Client App'],
+      ['Salesforce for Outlook'],
+    ],
+  ];
+  const cases = NAMES.flatMap(([kind, matches, recognised, refused]) => [
+    ...recognised.map((name) => [kind, name, true, matches] as const),
+    ...refused.map((name) => [kind, name, false, matches] as const),
+  ]);
 
-  it.each([
-    ['Copilot For Sales Integration Profile', true],
-    ['CopilotForSalesIntegrationProfile', true],
-    ['copilot for sales integration profile', true],
-    ['COPILOTFORSALESINTEGRATIONPROFILE', true],
-    ['M365 Copilot Sales Integration Profile', true],
-    ['Copilot For Sales Integration Profile (old)', false],
-    ['Standard User', false],
-  ])('integration profile name %s → %s', (name, expected) => {
-    expect(isIntegrationProfileName(name)).toBe(expected);
+  it.each(cases)('%s %s → %s', (_kind, name, expected, matches) => {
+    expect(matches(name)).toBe(expected);
   });
 
   it.each([
@@ -52,15 +59,6 @@ describe('Copilot for Sales names (seed 000 and its variants, case-insensitive)'
     ['SalesCloudUser', 'Sales Cloud User', false],
   ])('permission set %s / %s → %s', (name, label, expected) => {
     expect(isCopilotPermissionSet(name, label)).toBe(expected);
-  });
-
-  it.each([
-    ['Copilot for Sales Connected App', true],
-    ['COPILOT FOR SALES', true],
-    ['M365 Copilot Sales External Client App', true],
-    ['Salesforce for Outlook', false],
-  ])('connected app / external client app %s → %s', (name, expected) => {
-    expect(isCopilotConnectedApp(name)).toBe(expected);
   });
 });
 

@@ -17,6 +17,7 @@ import type { DirectoryGateway } from '../../../lib/gateways/graph/port.js';
 import type { EnvironmentGateway } from '../../../lib/gateways/powerplatform/port.js';
 import type { SalesforceGateway } from '../../../lib/gateways/salesforce/port.js';
 import type { AppServices } from '../../../lib/services.js';
+import { CONTOSO, directoryUser, systemUser as buildSystemUser } from '../../support/builders.js';
 import { MemoryTables } from './memory-tables.js';
 
 /**
@@ -27,53 +28,16 @@ import { MemoryTables } from './memory-tables.js';
 export const ENV = '11111111-1111-4111-8111-111111111111';
 export const ENV_NO_DATAVERSE = '22222222-2222-4222-8222-222222222222';
 export const GROUP = '33333333-3333-4333-8333-333333333333';
-export const SKU_SALES = 'ae511f35-fd10-4b3c-a995-b1aa70f7284a';
+export const SKU_SALES = CONTOSO.sku.sales;
 export const SKU_FULL = '44444444-4444-4444-8444-444444444444';
-export const ALICE = '7ff6c8e1-3e01-47ff-bf79-b744e56731b4';
-export const ROLE_SALES = '12c42388-8f52-4fcb-b4e6-8b571427bcfc';
-export const ROOT_BU = 'a19f488f-979b-4f64-a6e3-10a43348a8a0';
-export const ORG = '00D5g000004ABCDEAA';
+export const ALICE = CONTOSO.user.alice;
+export const ROLE_SALES = CONTOSO.salesProd.role.salesperson;
+export const ROOT_BU = CONTOSO.salesProd.rootBusinessUnit;
+export const ORG = CONTOSO.salesforceOrg;
 
-export function directoryUser(partial: Partial<DirectoryUser> & { id: string; userPrincipalName: string }): DirectoryUser {
-  return {
-    displayName: null,
-    givenName: null,
-    surname: null,
-    jobTitle: null,
-    mail: null,
-    mobilePhone: null,
-    businessPhones: [],
-    streetAddress: null,
-    city: null,
-    state: null,
-    country: null,
-    usageLocation: 'IT',
-    accountEnabled: true,
-    userType: 'Member',
-    assignedSkuIds: [],
-    onPremisesSyncEnabled: false,
-    ...partial,
-  };
-}
-
-export function systemUser(partial: Partial<SystemUser> & { id: string }): SystemUser {
-  return {
-    domainName: null,
-    entraObjectId: null,
-    applicationId: null,
-    accessMode: 0,
-    isDisabled: false,
-    isLicensed: true,
-    fullName: null,
-    businessUnitId: ROOT_BU,
-    profile: {
-      domainname: null, firstname: null, lastname: null, title: null, address1_telephone1: null, mobilephone: null,
-      address1_line1: null, address1_city: null, address1_stateorprovince: null, address1_country: null,
-    },
-    roleIds: [],
-    ...partial,
-  };
-}
+/** The unit tests' domain records; a row's business unit is the root here. */
+export { directoryUser } from '../../support/builders.js';
+export const systemUser = (partial: Partial<SystemUser> & { id: string }): SystemUser => buildSystemUser({ businessUnitId: ROOT_BU, ...partial });
 
 /** A short collection answers in one page, read when the caller iterates. */
 async function* onePage<T>(items: () => T[]): AsyncIterable<T[]> {
