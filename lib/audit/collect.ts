@@ -1,6 +1,9 @@
-import { buildLicenseCatalog } from '../domain/licenses.js';
-import type { Environment } from '../domain/model.js';
-import type { AppServices } from '../services.js';
+import { buildLicenseCatalog, type LicenseSettings } from '../domain/licenses.js';
+import type { DirectoryUser, Environment } from '../domain/model.js';
+import type { DataverseGateway } from '../gateways/dataverse/dataverse.js';
+import type { DirectoryGateway } from '../gateways/graph/directory.js';
+import type { EnvironmentGateway } from '../gateways/powerplatform/environments.js';
+import type { SalesforceGateway } from '../gateways/salesforce/salesforce.js';
 import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
 
 /**
@@ -8,17 +11,28 @@ import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
  * The directory is read once per run and shared by every environment's checks.
  */
 
-export async function discoverEnvironments(services: AppServices): Promise<Environment[]> {
-  const all = await services.environments.listEnvironments();
-  const allow = services.settings.environmentAllowList;
-  return allow && allow.length > 0 ? all.filter((e) => allow.includes(e.id)) : all;
+/** What the audit reads, and only reads, of the services it audits. */
+export interface AuditSources {
+  environments: Pick<EnvironmentGateway, 'listEnvironments'>;
+  directory: Pick<DirectoryGateway, 'listUsers' | 'listSubscribedSkus' | 'listAdminRoleMembers' | 'getSecurityGroups'>;
+  dataverse: Pick<DataverseGateway, 'listSystemUsers' | 'listTeams'>;
+  salesforce: Pick<SalesforceGateway, 'orgIds' | 'orgName' | 'getOrgSnapshot'>;
 }
 
-export async function collectDirectory(services: AppServices, environments: readonly Environment[]): Promise<DirectorySnapshot> {
-  const { directory, settings } = services;
+/** Every environment of the tenant, or those of the allow-list (STEWARD_ENVIRONMENTS) when there is one. */
+export async function discoverEnvironments(gateway: AuditSources['environments'], allowList: readonly string[] | undefined): Promise<Environment[]> {
+  const all = await gateway.listEnvironments();
+  return allowList && allowList.length > 0 ? all.filter((e) => allowList.includes(e.id)) : all;
+}
+
+export async function collectDirectory(
+  directory: AuditSources['directory'],
+  environments: readonly Environment[],
+  licenseSettings: LicenseSettings,
+): Promise<DirectorySnapshot> {
   const groupIds = [...new Set(environments.map((e) => e.securityGroupId).filter((id): id is string => !!id))];
   const usersPromise = (async () => {
-    const users = new Map<string, import('../domain/model.js').DirectoryUser>();
+    const users = new Map<string, DirectoryUser>();
     for await (const user of directory.listUsers()) users.set(user.id, user);
     return users;
   })();
@@ -30,19 +44,19 @@ export async function collectDirectory(services: AppServices, environments: read
   ]);
   return {
     users,
-    catalog: buildLicenseCatalog(skus, settings),
+    catalog: buildLicenseCatalog(skus, licenseSettings),
     adminRoles,
     groups,
   };
 }
 
-export async function collectEnvironment(services: AppServices, environment: Environment): Promise<EnvironmentData> {
+export async function collectEnvironment(dataverse: AuditSources['dataverse'], environment: Environment): Promise<EnvironmentData> {
   const target = { id: environment.id, instanceUrl: environment.instanceUrl };
   const systemUsersPromise = (async () => {
     const rows = [];
-    for await (const page of services.dataverse.listSystemUsers(target)) rows.push(...page);
+    for await (const page of dataverse.listSystemUsers(target)) rows.push(...page);
     return rows;
   })();
-  const [systemUsers, teams] = await Promise.all([systemUsersPromise, services.dataverse.listTeams(target)]);
+  const [systemUsers, teams] = await Promise.all([systemUsersPromise, dataverse.listTeams(target)]);
   return { environment, systemUsers, teams };
 }
