@@ -24,7 +24,7 @@ import { NOT_AUDITED, RunDataMissing, describeError, failureOf, targetFailedFind
  * `AuditRunner` (runner.ts) is the front door that strings them together.
  */
 
-export const TENANT_TARGET = 'tenant';
+const TENANT_TARGET = 'tenant';
 const DIRECTORY_CHECKS = checkIdsOf('directory');
 const CROSS_ENVIRONMENT_CHECKS = checkIdsOf('cross-environment');
 
@@ -328,7 +328,7 @@ export class AuditPipeline {
   }
 
   /** Sends every alert document not yet delivered (this run's and earlier failed ones). */
-  async deliverPendingAlerts(): Promise<{ delivered: number; failed: number }> {
+  private async deliverPendingAlerts(): Promise<{ delivered: number; failed: number }> {
     const { store, alerts } = this.deps;
     if (!alerts) return { delivered: 0, failed: 0 };
     let delivered = 0;

@@ -221,10 +221,6 @@ export function checkDefinition(id: CheckId): CheckDefinition {
   return byId.get(id)!;
 }
 
-export function isCheckId(id: string): id is CheckId {
-  return byId.has(id);
-}
-
 /** The ids of the checks a step evaluates. */
 export function checkIdsOf(scope: CheckScope): ReadonlySet<CheckId> {
   return new Set(CHECK_CATALOGUE.filter((check) => check.scope === scope).map((check) => check.id));
