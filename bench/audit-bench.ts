@@ -4,12 +4,12 @@ import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { runAuditInProcess } from '../lib/audit/in-process.js';
-import { AuditPipeline, type AuditRunReport } from '../lib/audit/pipeline.js';
-import { createServices } from '../lib/composition.js';
+import type { AuditRunReport } from '../lib/audit/pipeline.js';
+import { createAuditPipeline, createAuditRunner, createServices } from '../lib/composition.js';
 import { loadSettings } from '../lib/config/settings.js';
-import { createAuditStore, type AuditStore } from '../lib/gateways/storage/audit-store.js';
+import type { AuditStore } from '../lib/gateways/storage/audit-store.js';
 import { ClaimStore } from '../lib/gateways/storage/claims.js';
+import { createAuditStore } from '../lib/gateways/storage/table-audit-store.js';
 import { startAzurite, type EmbeddedStorage } from '../simulator/storage/azurite.js';
 import { runFloor } from './floor.js';
 
@@ -216,7 +216,7 @@ async function main() {
 
     // Steward, composed as the CLI composes it (lib/cli/runtime.ts), in this process.
     const settings = loadSettings({ ...simulator.env, STEWARD_STORAGE_CONNECTION: azurite.connectionString });
-    const composed = await createServices(settings, { dispatch: 'in-process' });
+    const composed = await createServices(settings);
     const services = options.profile
       ? {
           ...composed,
@@ -243,8 +243,7 @@ async function main() {
       },
     }) as AuditStore;
     const claims = new ClaimStore(settings.storageConnection);
-    const pipeline = new AuditPipeline({
-      services,
+    const pipeline = createAuditPipeline(services, {
       store: options.profile ? timed(store, 'store') : store,
       claims: options.profile ? timed(claims, 'claims') : claims,
       alerts: null,
@@ -283,6 +282,9 @@ async function main() {
       }
     };
 
+    // The audit's front door over the instrumented steps, run in this process as the CLI runs it.
+    const runner = createAuditRunner(services, { dispatch: 'in-process', pipeline, store });
+
     // Only the figures are kept of a run: its report (every open finding) would stay in this
     // process's memory during the next run and count as Steward's.
     const audit = async (label: string): Promise<{ status: AuditRunReport['run']['status']; seconds: number; counts: SimCounts; writes: number }> => {
@@ -293,8 +295,7 @@ async function main() {
       const t = performance.now();
       const eluBefore = performance.eventLoopUtilization();
       const cpuBefore = process.cpuUsage();
-      const report = await runAuditInProcess(pipeline, {
-        trigger: 'cli',
+      const report = await runner.run('cli', {
         concurrency,
         onTargetDone: (target, done, total) => {
           if (done % 10 === 0 || done === total || target.status !== 'succeeded')

@@ -1,5 +1,5 @@
 import type { HttpMethod } from '@azure/functions';
-import { AUDIT_FINALIZE_QUEUE, AUDIT_TARGET_QUEUE } from '../lib/audit/dispatch.js';
+import { AUDIT_FINALIZE_QUEUE, AUDIT_TARGET_QUEUE } from '../lib/gateways/storage/audit-queue.js';
 import { apiRoutes } from '../lib/http/routes.js';
 import { auditFinalize, auditTarget } from './audit-target.js';
 import { auditNightly } from './audit-nightly.js';

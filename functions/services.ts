@@ -1,21 +1,24 @@
 import { loadSettings } from '../lib/config/settings.js';
-import { createAuditPipeline, createServices } from '../lib/composition.js';
-import type { AuditPipeline } from '../lib/audit/pipeline.js';
+import { createSteward, type Steward } from '../lib/composition.js';
+import type { AuditRunner } from '../lib/audit/runner.js';
 import type { AppServices } from '../lib/services.js';
 
-let services: Promise<AppServices> | undefined;
-let pipeline: AuditPipeline | undefined;
+let steward: Promise<Steward> | undefined;
 
 /**
- * Built once per worker from the app settings; a bad setting fails the first invocation with a
- * message naming it (the host shows it in the function's log).
+ * Built once per worker from the app settings, the audit's targets fanned out over the host's
+ * Storage queues; a bad setting fails the first invocation with a message naming it (the host
+ * shows it in the function's log).
  */
-export function getServices(): Promise<AppServices> {
-  services ??= createServices(loadSettings(process.env), { dispatch: 'queue' });
-  return services;
+function getSteward(): Promise<Steward> {
+  steward ??= createSteward(loadSettings(process.env), { dispatch: 'queue' });
+  return steward;
 }
 
-export async function getAuditPipeline(): Promise<AuditPipeline> {
-  pipeline ??= createAuditPipeline(await getServices());
-  return pipeline;
+export async function getServices(): Promise<AppServices> {
+  return (await getSteward()).services;
+}
+
+export async function getAuditRunner(): Promise<AuditRunner> {
+  return (await getSteward()).audit;
 }

@@ -1,7 +1,9 @@
 import type { Settings } from './config/settings.js';
-import { InProcessDispatcher, QueueDispatcher, type AuditDispatcher } from './audit/dispatch.js';
 import { AuditPipeline } from './audit/pipeline.js';
+import type { ClaimStorage } from './audit/run-data.js';
+import { AuditRunner, type AuditDispatch } from './audit/runner.js';
 import { LogicAppAlertSender } from './gateways/alerts/operations.js';
+import type { AlertSender } from './gateways/alerts/port.js';
 import { WebApiDataverseGateway, type DataverseGatewayOptions } from './gateways/dataverse/operations.js';
 import { GraphDirectoryGateway, type GraphDirectoryOptions } from './gateways/graph/operations.js';
 import type { TransportOptions } from './gateways/http/options.js';
@@ -10,20 +12,35 @@ import { trustCertificateAuthorities } from './gateways/http/tls.js';
 import { createCredential, type CredentialOptions } from './gateways/identity/client.js';
 import { BapEnvironmentGateway, type EnvironmentGatewayOptions } from './gateways/powerplatform/operations.js';
 import { JsforceSalesforceGateway, type JsforceSalesforceGatewayOptions } from './gateways/salesforce/operations.js';
-import { createAuditStore } from './gateways/storage/audit-store.js';
+import { StorageAuditQueue } from './gateways/storage/audit-queue.js';
+import type { AuditStore } from './gateways/storage/audit-store.js';
 import { ClaimStore } from './gateways/storage/claims.js';
+import { createAuditStore } from './gateways/storage/table-audit-store.js';
 import { Tables } from './gateways/storage/tables.js';
 import type { AppServices } from './services.js';
 
 /**
- * The composition root: settings in, gateways out. The Functions host, the CLI and the tests all
- * build Steward here, so the same code talks to the real cloud or to the simulated tenant — only
- * the settings differ.
+ * The composition root: settings in, gateways and use cases out. The Functions host, the CLI and
+ * the tests all build Steward here, so the same code talks to the real cloud or to the simulated
+ * tenant — only the settings differ.
  */
-export async function createServices(
-  settings: Settings,
-  options: { now?: () => Date; dispatch?: 'queue' | 'in-process' } = {},
-): Promise<AppServices> {
+
+/** Steward composed: the gateways every use case may reach, and the audit's front door. */
+export interface Steward {
+  services: AppServices;
+  audit: AuditRunner;
+}
+
+/** `queue` on Azure Functions (the audit's targets fan out over Storage queues), `in-process` elsewhere. */
+export type DispatchMode = AuditDispatch['mode'];
+
+export async function createSteward(settings: Settings, options: { now?: () => Date; dispatch?: DispatchMode } = {}): Promise<Steward> {
+  const services = await createServices(settings, { now: options.now });
+  return { services, audit: createAuditRunner(services, { dispatch: options.dispatch ?? 'queue' }) };
+}
+
+/** The gateways and Steward's own storage, from the settings. */
+export async function createServices(settings: Settings, options: { now?: () => Date } = {}): Promise<AppServices> {
   const credential = createCredential(credentialOptions(settings), trustCertificateAuthorities(settings.extraCaCertificates));
   const gateways = gatewayOptions(settings);
   return {
@@ -33,25 +50,60 @@ export async function createServices(
     dataverse: new WebApiDataverseGateway({ ...gateways.dataverse, credential }),
     salesforce: new JsforceSalesforceGateway(gateways.salesforce),
     tables: new Tables(settings.storageConnection),
-    auditDispatcher: dispatcherFor(settings, options.dispatch ?? 'queue'),
     now: options.now ?? (() => new Date()),
   };
 }
 
-export function createAuditPipeline(services: AppServices): AuditPipeline {
+/** What the audit's steps write to and send through; composition points (the bench, tests) may wrap them. */
+export interface AuditParts {
+  store: AuditStore;
+  claims: ClaimStorage;
+  alerts: AlertSender | null;
+}
+
+export function createAuditPipeline(services: AppServices, parts: Partial<AuditParts> = {}): AuditPipeline {
   const { settings } = services;
   return new AuditPipeline({
-    services,
-    store: createAuditStore(services.tables),
-    claims: new ClaimStore(settings.storageConnection),
-    alerts: settings.alerts.url ? new LogicAppAlertSender({ ...transportOptions(settings), url: settings.alerts.url }) : null,
+    sources: services,
+    settings,
+    store: parts.store ?? createAuditStore(services.tables),
+    claims: parts.claims ?? new ClaimStore(settings.storageConnection),
+    alerts: parts.alerts !== undefined ? parts.alerts : alertSenderOf(settings),
+    now: services.now,
   });
 }
 
-function dispatcherFor(settings: Settings, mode: 'queue' | 'in-process'): AuditDispatcher {
-  return mode === 'queue'
-    ? new QueueDispatcher(settings.hostStorageConnection)
-    : new InProcessDispatcher({ concurrency: settings.http.maxConcurrency });
+function alertSenderOf(settings: Settings): AlertSender | null {
+  return settings.alerts.url ? new LogicAppAlertSender({ ...transportOptions(settings), url: settings.alerts.url }) : null;
+}
+
+const runners = new WeakMap<AppServices, AuditRunner>();
+
+/**
+ * The audit runner over these services: its steps, its store, and where its targets go (the host
+ * storage account's queues, or this process). The HTTP handlers, which are handed the services,
+ * find it again with `auditRunnerOf`.
+ */
+export function createAuditRunner(services: AppServices, options: { dispatch: DispatchMode; pipeline?: AuditPipeline; store?: AuditStore }): AuditRunner {
+  const store = options.store ?? createAuditStore(services.tables);
+  const dispatch: AuditDispatch =
+    options.dispatch === 'queue' ? { mode: 'queue', queue: new StorageAuditQueue(services.settings.hostStorageConnection) } : { mode: 'in-process' };
+  const runner = new AuditRunner({
+    pipeline: options.pipeline ?? createAuditPipeline(services, { store }),
+    store,
+    dispatch,
+    concurrency: services.settings.http.maxConcurrency,
+    now: services.now,
+  });
+  runners.set(services, runner);
+  return runner;
+}
+
+/** The audit runner composed with these services (`createSteward`, `createAuditRunner`). */
+export function auditRunnerOf(services: AppServices): AuditRunner {
+  const runner = runners.get(services);
+  if (!runner) throw new Error('no audit runner was composed with these services (lib/composition.ts: createSteward or createAuditRunner)');
+  return runner;
 }
 
 /** Who Steward signs in to Entra ID as (`STEWARD_TENANT_ID`, `STEWARD_CLIENT_ID`…). */

@@ -1,4 +1,5 @@
 import { SEVERITY_RANK, type Severity, type StoredFinding } from '../domain/finding.js';
+import { openStateInRun } from './lifecycle.js';
 
 /** Version of the alert payload the Logic App receives; bump on any breaking change (schemas/alert.schema.json). */
 export const ALERT_SCHEMA_VERSION = '1.0';
@@ -75,7 +76,8 @@ export function buildAlertDocument(input: {
 }
 
 function changeOf(f: StoredFinding, runId: string): AlertDocument['findings'][number]['change'] {
-  if (f.openedRunId === runId) return f.reopenCount > 0 ? 'reopened' : 'opened';
+  const state = openStateInRun(f, runId);
+  if (state !== 'open') return state === 'reopened' ? 'reopened' : 'opened';
   if (f.previousSeverity && SEVERITY_RANK[f.severity] > SEVERITY_RANK[f.previousSeverity] && f.lastRunId === runId) return 'severity-raised';
   // Open before and alerted only now: a suppression expired or the minimum severity went down.
   return 'now-alerting';

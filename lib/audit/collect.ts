@@ -1,7 +1,10 @@
-import { buildLicenseCatalog } from '../domain/licenses.js';
+import { buildLicenseCatalog, type LicenseSettings } from '../domain/licenses.js';
 import type { DirectoryUser, Environment } from '../domain/model.js';
+import type { DataverseGateway } from '../gateways/dataverse/port.js';
+import type { DirectoryGateway } from '../gateways/graph/port.js';
 import { allPages } from '../gateways/http/pages.js';
-import type { AppServices } from '../services.js';
+import type { EnvironmentGateway } from '../gateways/powerplatform/port.js';
+import type { SalesforceGateway } from '../gateways/salesforce/port.js';
 import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
 
 /**
@@ -9,14 +12,25 @@ import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
  * The directory is read once per run and shared by every environment's checks.
  */
 
-export async function discoverEnvironments(services: AppServices): Promise<Environment[]> {
-  const all = await allPages(services.environments.listEnvironments());
-  const allow = services.settings.environmentAllowList;
-  return allow && allow.length > 0 ? all.filter((e) => allow.includes(e.id)) : all;
+/** What the audit reads, and only reads, of the services it audits. */
+export interface AuditSources {
+  environments: Pick<EnvironmentGateway, 'listEnvironments'>;
+  directory: Pick<DirectoryGateway, 'listUsers' | 'listSubscribedSkus' | 'getAdminRoleMembers' | 'getSecurityGroups'>;
+  dataverse: Pick<DataverseGateway, 'listSystemUsers' | 'listTeams'>;
+  salesforce: Pick<SalesforceGateway, 'orgIds' | 'orgName' | 'getOrgSnapshot'>;
 }
 
-export async function collectDirectory(services: AppServices, environments: readonly Environment[]): Promise<DirectorySnapshot> {
-  const { directory, settings } = services;
+/** Every environment of the tenant, or those of the allow-list (STEWARD_ENVIRONMENTS) when there is one. */
+export async function discoverEnvironments(gateway: AuditSources['environments'], allowList: readonly string[] | undefined): Promise<Environment[]> {
+  const all = await allPages(gateway.listEnvironments());
+  return allowList && allowList.length > 0 ? all.filter((e) => allowList.includes(e.id)) : all;
+}
+
+export async function collectDirectory(
+  directory: AuditSources['directory'],
+  environments: readonly Environment[],
+  licenseSettings: LicenseSettings,
+): Promise<DirectorySnapshot> {
   const groupIds = [...new Set(environments.map((e) => e.securityGroupId).filter((id): id is string => !!id))];
   const usersPromise = (async () => {
     const users = new Map<string, DirectoryUser>();
@@ -31,19 +45,19 @@ export async function collectDirectory(services: AppServices, environments: read
   ]);
   return {
     users,
-    catalog: buildLicenseCatalog(skus, settings),
+    catalog: buildLicenseCatalog(skus, licenseSettings),
     adminRoles,
     groups,
   };
 }
 
-export async function collectEnvironment(services: AppServices, environment: Environment): Promise<EnvironmentData> {
+export async function collectEnvironment(dataverse: AuditSources['dataverse'], environment: Environment): Promise<EnvironmentData> {
   const target = { id: environment.id, instanceUrl: environment.instanceUrl };
   const systemUsersPromise = (async () => {
     const rows = [];
-    for await (const page of services.dataverse.listSystemUsers(target)) rows.push(...page);
+    for await (const page of dataverse.listSystemUsers(target)) rows.push(...page);
     return rows;
   })();
-  const [systemUsers, teams] = await Promise.all([systemUsersPromise, allPages(services.dataverse.listTeams(target))]);
+  const [systemUsers, teams] = await Promise.all([systemUsersPromise, allPages(dataverse.listTeams(target))]);
   return { environment, systemUsers, teams };
 }

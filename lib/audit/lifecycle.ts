@@ -17,10 +17,28 @@ export interface EvaluatedScope {
 
 export interface RunOutcome {
   /** Every finding that appears in this run, with its state for this run. */
-  current: { finding: StoredFinding; state: Exclude<FindingState, 'resolved'> }[];
+  current: { finding: StoredFinding; state: OpenState }[];
   resolved: StoredFinding[];
   /** Stored findings to write (new, reopened, resolved, or changed). */
   changed: StoredFinding[];
+}
+
+/** The state in a run of a finding that is open after it. */
+export type OpenState = Exclude<FindingState, 'resolved'>;
+
+/**
+ * The state of a finding in a run (SPEC §6 `state`), decided here and read everywhere else:
+ * `new` or `reopened` when that run opened it, `open` when it was open before. Findings the run
+ * changed carry it as `state`; for the others it follows from their record.
+ */
+export function openStateInRun(f: Pick<StoredFinding, 'openedRunId' | 'reopenCount'>, runId: string): OpenState {
+  if (f.openedRunId !== runId) return 'open';
+  return f.reopenCount > 0 ? 'reopened' : 'new';
+}
+
+/** `resolved` for a resolved finding, else its open state in the run. */
+export function stateInRun(f: Pick<StoredFinding, 'status' | 'openedRunId' | 'reopenCount'>, runId: string): FindingState {
+  return f.status === 'resolved' ? 'resolved' : openStateInRun(f, runId);
 }
 
 const inScope = (scope: EvaluatedScope, checkId: string) => scope.checkIds === 'all' || scope.checkIds.has(checkId);
@@ -79,8 +97,7 @@ export function applyRun(previous: readonly StoredFinding[], scopes: readonly Ev
         continue;
       }
       // Still open. The state of this run: a second pass of the run that opened it keeps its state.
-      const state: Exclude<FindingState, 'resolved'> =
-        before.openedRunId === runId ? (before.reopenCount > 0 ? 'reopened' : 'new') : 'open';
+      const state = openStateInRun(before, runId);
       if (before.severity !== finding.severity || !sameContent(before, finding)) {
         const updated: StoredFinding = {
           ...before,

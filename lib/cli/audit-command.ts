@@ -1,8 +1,6 @@
 import cliProgress from 'cli-progress';
-import { runAuditInProcess } from '../audit/in-process.js';
 import type { AuditRunReport } from '../audit/pipeline.js';
-import { createAuditPipeline } from '../composition.js';
-import { SEVERITY_RANK } from '../domain/finding.js';
+import { SEVERITY_RANK, findingKey } from '../domain/finding.js';
 import { openRuntime } from './runtime.js';
 
 export interface AuditCommandOptions {
@@ -48,9 +46,9 @@ export function renderAuditTable(report: AuditRunReport): string {
   const position = new Map(targets.map((t, i) => [t.id, i]));
   const findings = [...json.findings].sort((a, b) => (position.get(a.targetId) ?? -1) - (position.get(b.targetId) ?? -1));
   const raisedKeys = new Set(
-    report.findings.filter((x) => x.previousSeverity && x.lastRunId === json.runId).map((x) => `${x.checkId}|${x.targetId}|${x.subjectId}`),
+    report.findings.filter((x) => x.previousSeverity && x.lastRunId === json.runId).map(findingKey),
   );
-  const previousSeverity = new Map(report.findings.map((x) => [`${x.checkId}|${x.targetId}|${x.subjectId}`, x.previousSeverity]));
+  const previousSeverity = new Map(report.findings.map((x) => [findingKey(x), x.previousSeverity]));
   const lines: string[] = [];
   lines.push(`Run ${json.runId}: ${json.status}`);
   lines.push('');
@@ -67,7 +65,7 @@ export function renderAuditTable(report: AuditRunReport): string {
       lines.push('');
       lines.push(`  ${names.get(f.targetId) ?? f.targetId}`);
     }
-    const key = `${f.checkId}|${f.targetId}|${f.subjectId}`;
+    const key = findingKey(f);
     const raised = raisedKeys.has(key) ? ` (was ${previousSeverity.get(key)})` : '';
     lines.push(`    ${f.severity.toUpperCase().padEnd(8)} ${f.state.padEnd(8)} ${f.title}${raised}${f.suppressed ? ' [suppressed]' : ''}`);
     lines.push(`             ${f.checkId} · ${/^.*?[.!?](\s|$)/.exec(f.remediation)?.[0]?.trim() ?? f.remediation}`);
@@ -83,15 +81,12 @@ export function renderAuditTable(report: AuditRunReport): string {
 export async function runAuditCommand(options: AuditCommandOptions): Promise<void> {
   const runtime = await openRuntime(options);
   try {
-    const pipeline = createAuditPipeline(runtime.services);
     const showProgress = !options.json && process.stderr.isTTY;
     const bar = showProgress
       ? new cliProgress.SingleBar({ format: 'Auditing {bar} {value}/{total} targets  {target}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
       : null;
     let started = false;
-    const report = await runAuditInProcess(pipeline, {
-      trigger: 'cli',
-      concurrency: runtime.settings.http.maxConcurrency,
+    const report = await runtime.audit.run('cli', {
       onTargetDone: (target, done, total) => {
         if (!bar) return;
         if (!started) {

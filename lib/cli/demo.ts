@@ -1,8 +1,6 @@
 import { createServer } from 'node:http';
 import { demoTenant, ids, SKU } from '../../fixtures/demo-tenant.js';
 import type { AddressInfo } from 'node:net';
-import { runAuditInProcess } from '../audit/in-process.js';
-import { createAuditPipeline } from '../composition.js';
 import { renderAuditTable } from './audit-command.js';
 import { openRuntime } from './runtime.js';
 
@@ -31,9 +29,8 @@ async function main() {
   });
   const say = (text: string) => process.stdout.write(`${text}\n`);
   try {
-    const pipeline = createAuditPipeline(runtime.services);
     say('━━ Night 1: the first audit of Tailspin Toys ━━');
-    const first = await runAuditInProcess(pipeline, { trigger: 'cli', concurrency: 4 });
+    const first = await runtime.audit.run('cli', { concurrency: 4 });
     say(renderAuditTable(first));
     say(`\nAlert document sent to the Logic App: ${received.length} (${(received[0] as { findings?: unknown[] })?.findings?.length ?? 0} findings)\n`);
 
@@ -51,7 +48,7 @@ async function main() {
     say('  • a license is assigned to Zoe, whose account is disabled (E2)');
 
     say('\n━━ Night 2: the audit again ━━');
-    const second = await runAuditInProcess(pipeline, { trigger: 'cli', concurrency: 4 });
+    const second = await runtime.audit.run('cli', { concurrency: 4 });
     say(renderAuditTable(second));
     const document = received[1];
     say('\n━━ The alert document of night 2 (what the Logic App posts to Teams) ━━');

@@ -1,7 +1,8 @@
 import { loadFixture, startSimulator, type Simulator } from '../../simulator/index.js';
 import { startAzurite } from '../../simulator/storage/azurite.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { createServices } from '../composition.js';
+import { createSteward } from '../composition.js';
+import type { AuditRunner } from '../audit/runner.js';
 import type { AppServices } from '../services.js';
 
 /**
@@ -11,6 +12,8 @@ import type { AppServices } from '../services.js';
  */
 export interface Runtime {
   services: AppServices;
+  /** The audit, run in this process. */
+  audit: AuditRunner;
   settings: Settings;
   /** Present with --fixture: the simulator's request log, for the curious. */
   requestCount?: () => number;
@@ -41,9 +44,10 @@ export async function openRuntime(options: { fixture?: string | object; storage?
       storage = azurite.connectionString;
     }
     const settings = loadSettings({ ...env, ...options.env, STEWARD_STORAGE_CONNECTION: storage });
-    const services = await createServices(settings, { dispatch: 'in-process' });
+    const { services, audit } = await createSteward(settings, { dispatch: 'in-process' });
     return {
       services,
+      audit,
       settings,
       requestCount,
       simulator,

@@ -16,6 +16,7 @@ export interface Finding {
   remediation: string;
 }
 
+/** The one spelling of a finding's identity: `checkId|targetId|subjectId`. */
 export const findingKey = (f: Pick<Finding, 'checkId' | 'targetId' | 'subjectId'>) => `${f.checkId}|${f.targetId}|${f.subjectId}`;
 
 /** How a finding stands after a run (SPEC §2 life cycle, SPEC §6 `state`). */
@@ -55,12 +56,28 @@ export interface Suppression {
 export type TargetKind = 'tenant' | 'environment' | 'salesforce-org';
 export type TargetStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
 
+/**
+ * Why a target could not be audited, as data: the service that failed, its HTTP status and its own
+ * error code (from the `ServiceError`), or `service: null` with Steward's own code for a failure
+ * that is not a service's (`directory-unavailable`, `unexpected`). The same failure gives the
+ * same value from one run to the next, so the `audit.target-failed` finding built from it stays
+ * unchanged while the target keeps failing the same way.
+ */
+export interface TargetFailure {
+  service: string | null;
+  status: number | null;
+  code: string | null;
+}
+
 export interface RunTarget {
   id: string;
   kind: TargetKind;
   status: TargetStatus;
   name?: string;
+  /** What went wrong, for people (the first line of the error). */
   error?: string;
+  /** What went wrong, as data (failed targets). */
+  failure?: TargetFailure;
   attempts?: number;
 }
 

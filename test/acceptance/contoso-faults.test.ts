@@ -2,8 +2,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAuditInProcess } from '../../lib/audit/in-process.js';
-import { createAuditPipeline } from '../../lib/composition.js';
 import { startAzurite, type EmbeddedStorage } from '../../simulator/storage/azurite.js';
 import { startTestServices } from '../support/services.js';
 
@@ -29,7 +27,7 @@ describe('contoso under faults', () => {
     const fixture = { ...contoso, faults: { seed: 11, graph: noisy, powerplatform: noisy, dataverse: noisy, salesforce: noisy } };
     const t = await startTestServices(fixture, { storage });
     try {
-      const report = await runAuditInProcess(createAuditPipeline(t.services), { trigger: 'cli', concurrency: 4 });
+      const report = await t.audit.run('cli', { concurrency: 4 });
       expect(report.run.status).toBe('succeeded');
       expect(report.findings.map(key).sort()).toEqual(expected.findings.map(key).sort());
       const statuses = t.sim.requests.map((r) => r.status);
@@ -45,13 +43,12 @@ describe('contoso under faults', () => {
     // Two retries and two attempts keep the down environment's failure quick (the defaults wait longer).
     const t = await startTestServices(contoso, { storage: own, env: { STEWARD_HTTP_RETRIES: '2' } });
     try {
-      const pipeline = createAuditPipeline(t.services);
-      const first = await runAuditInProcess(pipeline, { trigger: 'cli', concurrency: 4 });
+      const first = await t.audit.run('cli', { concurrency: 4 });
       const prodBefore = first.findings.filter((f) => f.targetId === SALES_PROD).map(key).sort();
       expect(prodBefore.length).toBeGreaterThan(5);
 
       t.sim.setFault(SALES_PROD, { down: true });
-      const second = await runAuditInProcess(pipeline, { trigger: 'cli', concurrency: 4, attempts: 2 });
+      const second = await t.audit.run('cli', { concurrency: 4, attempts: 2 });
       expect(second.run.status).toBe('partial');
       expect(second.run.targets.find((x) => x.id === SALES_PROD)?.status).toBe('failed');
       expect(second.run.targets.filter((x) => x.id !== SALES_PROD && x.status === 'failed')).toEqual([]);

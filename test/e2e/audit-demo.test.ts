@@ -6,10 +6,12 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertDocument } from '../../lib/audit/alert-document.js';
-import { runAuditInProcess } from '../../lib/audit/in-process.js';
-import type { AuditPipeline, AuditRunReport } from '../../lib/audit/pipeline.js';
-import { createAuditPipeline } from '../../lib/composition.js';
-import { createAuditStore, type AuditStore } from '../../lib/gateways/storage/audit-store.js';
+import type { AuditRunReport } from '../../lib/audit/pipeline.js';
+import type { AuditRunner } from '../../lib/audit/runner.js';
+import { createAuditRunner } from '../../lib/composition.js';
+import { CHECK_CATALOGUE } from '../../lib/domain/check-catalogue.js';
+import type { AuditStore } from '../../lib/gateways/storage/audit-store.js';
+import { createAuditStore } from '../../lib/gateways/storage/table-audit-store.js';
 import { Tables } from '../../lib/gateways/storage/tables.js';
 import { demoExpectedFindings, demoTenant, ids } from '../../fixtures/demo-tenant.js';
 import { stableId } from '../../simulator/core/generate.js';
@@ -88,7 +90,7 @@ const validateAlert = ajv.compile(schema);
 
 let logicAppServer: Server;
 let t: TestServices;
-let pipeline: AuditPipeline;
+let runner: AuditRunner;
 let store: AuditStore;
 
 beforeAll(async () => {
@@ -104,7 +106,7 @@ beforeAll(async () => {
     },
   });
   const tables = new Tables(t.services.settings.storageConnection, { additionalPolicies: [{ policy: countFindingWrites, position: 'perCall' }] });
-  pipeline = createAuditPipeline({ ...t.services, tables });
+  runner = createAuditRunner({ ...t.services, tables }, { dispatch: 'in-process' });
   store = createAuditStore(t.services.tables);
 });
 
@@ -117,7 +119,7 @@ afterAll(async () => {
 async function audit(): Promise<{ report: AuditRunReport; writes: number; calls: LogicAppCall[]; delivered: AlertDocument[] }> {
   const writesBefore = findingWrites.entities;
   const callsBefore = logicApp.calls.length;
-  const report = await runAuditInProcess(pipeline, { trigger: 'cli', concurrency: 4 });
+  const report = await runner.run('cli', { concurrency: 4 });
   const calls = logicApp.calls.slice(callsBefore);
   return { report, writes: findingWrites.entities - writesBefore, calls, delivered: calls.filter((c) => c.status < 300).map((c) => c.body) };
 }
@@ -150,6 +152,16 @@ describe('auditing the demo tenant, run after run', () => {
       '00D8d000001TSPNEAA': 'succeeded',
       [WINGTIP]: 'succeeded',
     });
+    // Every finding is of a catalogued check, on a target of its kind, with a severity it allows.
+    const kinds = new Map(report.run.targets.map((target) => [target.id, target.kind]));
+    for (const f of report.findings) {
+      const check = CHECK_CATALOGUE.find((c) => c.id === f.checkId);
+      expect(check, f.checkId).toBeDefined();
+      expect(check!.target === 'any' || check!.target === kinds.get(f.targetId), `${f.checkId} on ${f.targetId}`).toBe(true);
+      expect(check!.severities as readonly string[]).toContain(f.severity);
+      if (check!.remediation !== null) expect(f.remediation).toBe(check!.remediation);
+    }
+
     // What the store keeps is what the report says.
     const stored = await store.listFindings({ status: 'open' });
     expect(stored.map(keyWithSeverity).sort()).toEqual(demoExpectedFindings().map(keyWithSeverity).sort());
@@ -303,6 +315,11 @@ describe('auditing the demo tenant, run after run', () => {
     expect(down.report.run.targets.filter((x) => x.status === 'failed').map((x) => x.id)).toEqual([SANDBOX]);
     expect(down.report.resolved).toEqual([]);
     expect(stateOf(down.report, 'audit.target-failed', SANDBOX, 'collection')).toBe('new');
+    // What failed, as data: the service and its answer, on the run's target and in the finding.
+    const sandboxTarget = down.report.run.targets.find((x) => x.id === SANDBOX)!;
+    expect(sandboxTarget.failure).toMatchObject({ service: 'dataverse', status: 503 });
+    const failedFinding = down.report.findings.find((f) => f.checkId === 'audit.target-failed')!;
+    expect(failedFinding.details).toMatchObject({ kind: 'environment', cause: sandboxTarget.failure });
     expect(stateOf(down.report, 'dataverse.disabled-user-licensed', 'tenant', ids.user('ben'))).toBe('open');
     expect(down.report.findings.filter((f) => f.targetId === SANDBOX && f.checkId !== 'audit.target-failed').map(key).sort()).toEqual(sandboxBefore);
     expect(down.delivered.map((d) => d.findings.map((f) => [f.checkId, f.targetId, f.severity, f.change]))).toEqual([[['audit.target-failed', SANDBOX, 'critical', 'opened']]]);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessDispatcher, type AuditDispatcher } from '../../lib/audit/dispatch.js';
+import type { AuditRunner } from '../../lib/audit/runner.js';
+import { createAuditRunner } from '../../lib/composition.js';
+import type { DataverseGateway } from '../../lib/gateways/dataverse/port.js';
 import type { ApiRequest, ApiResponse, AppRole, RouteDefinition } from '../../lib/http/api.js';
 import { apiRoutes } from '../../lib/http/routes.js';
 import type { AppServices } from '../../lib/services.js';
@@ -20,34 +22,43 @@ const ALL_ROLES: AppRole[] = ['Steward.Read', 'Steward.Manage', 'Steward.Audit']
 
 let t: TestServices;
 let services: AppServices;
-let dispatcher: InProcessDispatcher;
-/** While set, dispatched runs wait here, so a test can look at a run that is still going. */
-let held: Parameters<AuditDispatcher['dispatch']>[] | null = null;
+let runner: AuditRunner;
+/** While closed, every environment's Dataverse teams are slow to come, so a test can look at a run that is still going. */
+let gate: { opened: Promise<void>; open: () => void } | null = null;
+
+/** The tenant's Dataverse, whose `listTeams` waits while the gate is closed. */
+function slowTeams(dataverse: DataverseGateway): DataverseGateway {
+  const slow: DataverseGateway = Object.create(dataverse) as DataverseGateway;
+  slow.listTeams = async function* (target) {
+    await gate?.opened;
+    yield* dataverse.listTeams(target);
+  };
+  return slow;
+}
 
 beforeAll(async () => {
   t = await startTestServices(demoTenant());
-  expect(t.services.auditDispatcher).toBeInstanceOf(InProcessDispatcher);
-  dispatcher = t.services.auditDispatcher as InProcessDispatcher;
-  const holding: AuditDispatcher = {
-    inProcess: true,
-    dispatch: async (...args) => {
-      if (held) held.push(args);
-      else await dispatcher.dispatch(...args);
-    },
-  };
-  services = { ...t.services, auditDispatcher: holding };
+  // Audits started over HTTP run in this process, in the background, as under `steward serve`.
+  expect(t.audit.inProcess).toBe(true);
+  services = { ...t.services, dataverse: slowTeams(t.services.dataverse) };
+  runner = createAuditRunner(services, { dispatch: 'in-process' });
 });
 
-/** Hands the held runs to the in-process dispatcher and waits until they are finished. */
+function closeGate(): void {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  gate = { opened, open };
+}
+
+/** Lets the held runs go on and waits until they are finished. */
 async function release(): Promise<void> {
-  const runs = held ?? [];
-  held = null;
-  for (const args of runs) await dispatcher.dispatch(...args);
-  await dispatcher.idle();
+  gate?.open();
+  gate = null;
+  await runner.idle();
 }
 
 afterAll(async () => {
-  await dispatcher?.idle();
+  if (runner) await release();
   await t?.stop();
 });
 
@@ -98,7 +109,7 @@ let runId: string;
 
 describe('the audit API', () => {
   it('POST /api/audits answers 202 with Location and Retry-After; the Location answers 202 while running and 200 when done', async () => {
-    held = [];
+    closeGate();
     const started = await call('POST', 'audits');
     expect(started.status).toBe(202);
     runId = started.body.runId;

@@ -4,15 +4,11 @@ import type { TableServiceClientOptions } from '@azure/data-tables';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRun, RunTarget, StoredFinding, Suppression } from '../../lib/domain/finding.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
-import {
-  AUDIT_TABLES,
-  createAuditStore,
-  findSuppression,
-  isSuppressed,
-  MAX_PROPERTY_CHARS,
-  serialiseDetails,
-  type AuditStore,
-} from '../../lib/gateways/storage/audit-store.js';
+import { findSuppression, isSuppressed } from '../../lib/domain/suppression.js';
+import type { AuditStore } from '../../lib/gateways/storage/audit-store.js';
+import { MAX_PROPERTY_CHARS, serialiseDetails } from '../../lib/gateways/storage/chunks.js';
+import { AUDIT_TABLES } from '../../lib/gateways/storage/dto.js';
+import { createAuditStore } from '../../lib/gateways/storage/table-audit-store.js';
 import { hashKey, keySafe, subjectRowKey } from '../../lib/gateways/storage/keys.js';
 import { Tables } from '../../lib/gateways/storage/tables.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type EmbeddedStorage } from '../../simulator/storage/azurite.js';

@@ -1,4 +1,5 @@
-import { createServices } from '../../lib/composition.js';
+import type { AuditRunner } from '../../lib/audit/runner.js';
+import { createSteward } from '../../lib/composition.js';
 import type { AppServices } from '../../lib/services.js';
 import type { Simulator, SimulatorOptions } from '../../simulator/index.js';
 import type { Fixture } from '../../simulator/core/fixture.js';
@@ -8,6 +9,8 @@ import { startTestTenant, type TestTenant } from './tenant.js';
 export interface TestServices {
   sim: Simulator;
   services: AppServices;
+  /** The audit composed over `services`, dispatching in this process. */
+  audit: AuditRunner;
   storage: EmbeddedStorage;
   stop(): Promise<void>;
 }
@@ -25,11 +28,12 @@ export async function startTestServices(
   let tenant: TestTenant | undefined;
   try {
     tenant = await startTestTenant(fixture, { ...options, storageConnection: storage.connectionString });
-    const services = await createServices(tenant.settings, { dispatch: 'in-process', now: options.now });
+    const { services, audit } = await createSteward(tenant.settings, { dispatch: 'in-process', now: options.now });
     const { sim } = tenant;
     return {
       sim,
       services,
+      audit,
       storage,
       stop: async () => {
         await sim.stop();

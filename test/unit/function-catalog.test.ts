@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CronExpressionParser } from 'cron-parser';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { AUDIT_FINALIZE_QUEUE, AUDIT_TARGET_QUEUE } from '../../lib/audit/dispatch.js';
+import { AUDIT_FINALIZE_QUEUE, AUDIT_TARGET_QUEUE } from '../../lib/gateways/storage/audit-queue.js';
 import { loadSettings, settingsSchema } from '../../lib/config/settings.js';
 import { apiRoutes } from '../../lib/http/routes.js';
 import { functionCatalog, type FunctionDefinition } from '../../functions/catalog.js';

@@ -3,7 +3,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { buildAlertDocument } from '../../lib/audit/alert-document.js';
-import { applyRun, decideAlerts, type AlertDecision, type EvaluatedScope, type RunOutcome } from '../../lib/audit/lifecycle.js';
+import { applyRun, decideAlerts, stateInRun, type AlertDecision, type EvaluatedScope, type RunOutcome } from '../../lib/audit/lifecycle.js';
 import { findingKey, type Finding, type Severity, type StoredFinding } from '../../lib/domain/finding.js';
 
 /**
@@ -268,5 +268,30 @@ describe('the alert document', () => {
     expect(validate({ ...doc, findings: [{ ...doc.findings[0], change: 'lowered' }] })).toBe(false);
     const { runId: _dropped, ...withoutRunId } = doc;
     expect(validate(withoutRunId)).toBe(false);
+  });
+});
+
+describe("a finding's state in a run, as the life cycle decides it", () => {
+  it('is what the changed findings carry, and follows from the record of the others: new, open, resolved, reopened, open', () => {
+    const t = tenant();
+    const f = finding('dataverse.profile-drift', 'u1', 'info');
+    const r1 = t.run([all([f])]);
+    const stored = () => t.get(f.checkId, f.subjectId)!;
+    expect(stored().state).toBe('new');
+    expect(stateInRun(stored(), r1.runId)).toBe('new');
+
+    const r2 = t.run([all([f])]);
+    expect(r2.outcome.changed).toEqual([]); // nothing written: the stored `state` still says `new`
+    expect(stateOf(r2.outcome, f)).toBe('open');
+    expect(stateInRun(stored(), r2.runId)).toBe('open');
+
+    const r3 = t.run([all([])]);
+    expect(stateInRun(stored(), r3.runId)).toBe('resolved');
+    expect(stored().state).toBe('resolved');
+
+    const r4 = t.run([all([f])]);
+    expect(stored().state).toBe('reopened');
+    expect(stateInRun(stored(), r4.runId)).toBe('reopened');
+    expect(stateInRun(stored(), 'a-later-run')).toBe('open');
   });
 });

@@ -1,10 +1,11 @@
 import { evaluateEligibility, failsD4, type GroupStanding } from '../../domain/eligibility.js';
 import type { Finding } from '../../domain/finding.js';
 import { environmentLicensesOf, holdsAnyLicense, holdsEnvironmentLicense, licenseNamesOf } from '../../domain/licenses.js';
-import { AccessMode, type SecurityGroup, type SystemUser } from '../../domain/model.js';
+import { AccessMode, type DirectoryUser, type Environment, type SecurityGroup, type SystemUser } from '../../domain/model.js';
 import { profileDifferences } from '../../domain/profile-sync.js';
 import { isApplicationUser, isNonInteractiveUser, isRegularUser } from '../../domain/user-kinds.js';
 import { adminRolesOf, type DirectorySnapshot, type EnvironmentData, type EnvironmentUserSummary } from '../snapshot.js';
+import { findingOf } from './finding-of.js';
 
 export interface EnvironmentCheckSettings {
   nonInteractiveWarnAt: number;
@@ -34,195 +35,206 @@ export function groupStanding(group: SecurityGroup | undefined, groupId: string,
 
 const NON_INTERACTIVE_CAP = 7; // T3
 
+/** A regular systemuser (SPEC §2): applicationid null, access mode not 3 or 5, an Entra object id. */
+type RegularRow = SystemUser & { entraObjectId: string };
+
+/** What every check of one environment looks at, read once per environment. */
+interface EnvironmentContext {
+  directory: DirectorySnapshot;
+  environment: Environment;
+  envId: string;
+  envName: string;
+  group: SecurityGroup | undefined;
+  groupIndex: GroupIndex | undefined;
+  /** Per systemuser id, how many roles its teams give it. */
+  teamRolesByMember: Map<string, number>;
+}
+
 /** Every check of SPEC §2 whose target is one environment. */
 export function runEnvironmentChecks(directory: DirectorySnapshot, data: EnvironmentData, settings: EnvironmentCheckSettings): Finding[] {
   const { environment, systemUsers, teams } = data;
-  const envId = environment.id;
-  const envName = environment.displayName;
-  const findings: Finding[] = [];
   const group = environment.securityGroupId ? directory.groups.get(environment.securityGroupId) : undefined;
-  const groupIndex = group ? indexGroup(group) : undefined;
-
-  // dataverse.non-interactive-cap (T3): application users do not count.
-  const nonInteractive = systemUsers.filter((row) => isNonInteractiveUser(row) && !row.isDisabled);
-  const n = nonInteractive.length;
-  if (n >= settings.nonInteractiveWarnAt || n >= NON_INTERACTIVE_CAP) {
-    findings.push({
-      checkId: 'dataverse.non-interactive-cap',
-      targetId: envId,
-      subjectId: 'cap',
-      severity: n >= NON_INTERACTIVE_CAP ? 'critical' : 'warning',
-      title:
-        n >= NON_INTERACTIVE_CAP
-          ? `${envName}: ${n} enabled non-interactive users, the cap of 7 is reached`
-          : `${envName}: ${n} of 7 non-interactive users in use`,
-      details: {
-        environment: envName,
-        enabledNonInteractiveUsers: n,
-        cap: NON_INTERACTIVE_CAP,
-        warnAt: settings.nonInteractiveWarnAt,
-        users: nonInteractive.map((row) => row.domainName),
-      },
-      remediation:
-        'An environment allows at most 7 non-interactive users (T3). Disable the ones no longer used, or move integrations to application users, which have no limit (T2).',
-    });
-  }
-
   const teamRolesByMember = new Map<string, number>();
   for (const team of teams) {
     if (team.roleIds.length === 0) continue;
     for (const member of team.memberIds) teamRolesByMember.set(member, (teamRolesByMember.get(member) ?? 0) + team.roleIds.length);
   }
+  const ctx: EnvironmentContext = {
+    directory,
+    environment,
+    envId: environment.id,
+    envName: environment.displayName,
+    group,
+    groupIndex: group ? indexGroup(group) : undefined,
+    teamRolesByMember,
+  };
+  const findings: Finding[] = [];
+  const cap = nonInteractiveCap(ctx, systemUsers, settings);
+  if (cap) findings.push(cap);
+  for (const row of systemUsers) findings.push(...rowFindings(ctx, row));
+  if (environment.securityGroupId) findings.push(...nestedSecurityGroups(ctx), ...eligibleUsersMissing(ctx, systemUsers));
+  return findings;
+}
 
-  for (const row of systemUsers) {
-    // dataverse.application-user-disabled (T2)
-    if (isApplicationUser(row)) {
-      if (row.isDisabled) {
-        findings.push({
-          checkId: 'dataverse.application-user-disabled',
-          targetId: envId,
-          subjectId: row.applicationId!,
-          severity: 'warning',
-          title: `${envName}: application user ${row.fullName ?? row.domainName ?? row.applicationId} is disabled`,
-          details: { environment: envName, applicationId: row.applicationId, systemUserId: row.id, name: row.fullName, domainName: row.domainName },
-          remediation:
-            'A disabled application user breaks every integration that uses it (T2). Re-enable it if an integration still needs it, or delete it together with its app registration.',
-        });
-      }
-      continue;
-    }
-    const objectId = row.entraObjectId;
-    const user = objectId ? directory.users.get(objectId) ?? null : null;
+/** dataverse.non-interactive-cap (T3): application users do not count. */
+function nonInteractiveCap(ctx: EnvironmentContext, systemUsers: readonly SystemUser[], settings: EnvironmentCheckSettings): Finding | null {
+  const nonInteractive = systemUsers.filter((row) => isNonInteractiveUser(row) && !row.isDisabled);
+  const n = nonInteractive.length;
+  if (n < settings.nonInteractiveWarnAt && n < NON_INTERACTIVE_CAP) return null;
+  const reached = n >= NON_INTERACTIVE_CAP;
+  return findingOf('dataverse.non-interactive-cap', {
+    targetId: ctx.envId,
+    subjectId: 'cap',
+    severity: reached ? 'critical' : 'warning',
+    title: reached ? `${ctx.envName}: ${n} enabled non-interactive users, the cap of 7 is reached` : `${ctx.envName}: ${n} of 7 non-interactive users in use`,
+    details: {
+      environment: ctx.envName,
+      enabledNonInteractiveUsers: n,
+      cap: NON_INTERACTIVE_CAP,
+      warnAt: settings.nonInteractiveWarnAt,
+      users: nonInteractive.map((row) => row.domainName),
+    },
+  });
+}
 
-    // dataverse.non-interactive-licensed (T3): enabled or not, the license is wasted.
-    if (isNonInteractiveUser(row) && user && holdsAnyLicense(user)) {
-      findings.push({
-        checkId: 'dataverse.non-interactive-licensed',
-        targetId: envId,
-        subjectId: user.id,
-        severity: 'warning',
-        title: `${envName}: non-interactive user ${user.userPrincipalName} still holds a license`,
-        details: { environment: envName, userPrincipalName: user.userPrincipalName, licenses: licenseNamesOf(user, directory.catalog), systemUserId: row.id },
-        remediation: 'Non-interactive users need no license: remove it from the Entra account to reuse it (T3).',
-      });
-    }
-
-    // dataverse.administrative-licensed (A2)
-    if (row.accessMode === AccessMode.Administrative && user && holdsEnvironmentLicense(user, directory.catalog)) {
-      findings.push({
-        checkId: 'dataverse.administrative-licensed',
-        targetId: envId,
-        subjectId: user.id,
-        severity: 'warning',
-        title: `${envName}: administrative user ${user.userPrincipalName} holds an environment license`,
-        details: { environment: envName, userPrincipalName: user.userPrincipalName, licenses: environmentLicensesOf(user, directory.catalog), systemUserId: row.id },
-        remediation: 'Administrative access mode needs no license after setup: remove the license once the access mode is set (A2).',
-      });
-    }
-
-    if (!isRegularUser(row)) continue;
-
-    // dataverse.enabled-user-ineligible (D4)
-    if (!row.isDisabled) {
-      const roles = user ? adminRolesOf(directory, user.id) : new Set<never>();
-      const eligibility = evaluateEligibility({
-        user,
-        environment,
-        catalog: directory.catalog,
-        adminRoles: roles,
-        group: environment.securityGroupId ? groupStanding(group, environment.securityGroupId, row.entraObjectId, groupIndex) : null,
-        row,
-      });
-      if (failsD4(eligibility)) {
-        const d4 = eligibility.reasons.filter((r) => r.factId.startsWith('D4'));
-        findings.push({
-          checkId: 'dataverse.enabled-user-ineligible',
-          targetId: envId,
-          subjectId: row.entraObjectId,
-          severity: 'warning',
-          title: `${envName}: ${user?.userPrincipalName ?? row.domainName ?? row.entraObjectId} is enabled but no longer meets the requirements (${d4.map((r) => r.factId).join(', ')})`,
-          details: {
-            environment: envName,
-            userPrincipalName: user?.userPrincipalName ?? null,
-            domainName: row.domainName,
-            systemUserId: row.id,
-            failed: d4.map((r) => ({ factId: r.factId, message: r.message })),
-          },
-          remediation: d4.map((r) => r.remediation).join(' '),
-        });
-      }
-
-      // dataverse.enabled-user-without-role (U3)
-      if (row.accessMode === AccessMode.ReadWrite && row.roleIds.length === 0 && !teamRolesByMember.has(row.id)) {
-        findings.push({
-          checkId: 'dataverse.enabled-user-without-role',
-          targetId: envId,
-          subjectId: row.entraObjectId,
-          severity: 'info',
-          title: `${envName}: ${user?.userPrincipalName ?? row.domainName} has no security role`,
-          details: { environment: envName, userPrincipalName: user?.userPrincipalName ?? row.domainName, systemUserId: row.id },
-          remediation: 'A user without a security role, direct or through a team, cannot use the apps (U3): assign a role or add the user to a team that has one.',
-        });
-      }
-    }
-
-    // dataverse.profile-drift (P1)
-    if (user) {
-      const differences = profileDifferences(user, row.profile);
-      if (differences.length > 0) {
-        findings.push({
-          checkId: 'dataverse.profile-drift',
-          targetId: envId,
-          subjectId: user.id,
-          severity: 'info',
-          title: `${envName}: profile of ${user.userPrincipalName} differs from Entra ID (${differences.map((d) => d.systemuserField).join(', ')})`,
-          details: { environment: envName, userPrincipalName: user.userPrincipalName, systemUserId: row.id, differences },
-          remediation: 'These fields are synced from Entra ID (P1): force a sync of the user (D1) to refresh them; edit them in Entra ID, not in Dataverse.',
-        });
-      }
-    }
+/** The checks of one systemuser row, in the order they are reported. */
+function rowFindings(ctx: EnvironmentContext, row: SystemUser): Finding[] {
+  if (isApplicationUser(row)) return row.isDisabled ? [applicationUserDisabled(ctx, row)] : [];
+  const user = row.entraObjectId ? ctx.directory.users.get(row.entraObjectId) ?? null : null;
+  const found: (Finding | null)[] = [nonInteractiveLicensed(ctx, row, user), administrativeLicensed(ctx, row, user)];
+  if (isRegularUser(row)) {
+    if (!row.isDisabled) found.push(enabledUserIneligible(ctx, row, user), enabledUserWithoutRole(ctx, row, user));
+    if (user) found.push(profileDrift(ctx, row, user));
   }
+  return found.filter((f): f is Finding => f !== null);
+}
 
-  if (environment.securityGroupId) {
-    // dataverse.nested-security-group (E4)
-    for (const member of group?.members ?? []) {
-      if (member.kind !== 'group') continue;
-      findings.push({
-        checkId: 'dataverse.nested-security-group',
-        targetId: envId,
+/** dataverse.application-user-disabled (T2) */
+function applicationUserDisabled(ctx: EnvironmentContext, row: SystemUser): Finding {
+  return findingOf('dataverse.application-user-disabled', {
+    targetId: ctx.envId,
+    subjectId: row.applicationId!,
+    severity: 'warning',
+    title: `${ctx.envName}: application user ${row.fullName ?? row.domainName ?? row.applicationId} is disabled`,
+    details: { environment: ctx.envName, applicationId: row.applicationId, systemUserId: row.id, name: row.fullName, domainName: row.domainName },
+  });
+}
+
+/** dataverse.non-interactive-licensed (T3): enabled or not, the license is wasted. */
+function nonInteractiveLicensed(ctx: EnvironmentContext, row: SystemUser, user: DirectoryUser | null): Finding | null {
+  if (!isNonInteractiveUser(row) || !user || !holdsAnyLicense(user)) return null;
+  return findingOf('dataverse.non-interactive-licensed', {
+    targetId: ctx.envId,
+    subjectId: user.id,
+    severity: 'warning',
+    title: `${ctx.envName}: non-interactive user ${user.userPrincipalName} still holds a license`,
+    details: { environment: ctx.envName, userPrincipalName: user.userPrincipalName, licenses: licenseNamesOf(user, ctx.directory.catalog), systemUserId: row.id },
+  });
+}
+
+/** dataverse.administrative-licensed (A2) */
+function administrativeLicensed(ctx: EnvironmentContext, row: SystemUser, user: DirectoryUser | null): Finding | null {
+  if (row.accessMode !== AccessMode.Administrative || !user || !holdsEnvironmentLicense(user, ctx.directory.catalog)) return null;
+  return findingOf('dataverse.administrative-licensed', {
+    targetId: ctx.envId,
+    subjectId: user.id,
+    severity: 'warning',
+    title: `${ctx.envName}: administrative user ${user.userPrincipalName} holds an environment license`,
+    details: { environment: ctx.envName, userPrincipalName: user.userPrincipalName, licenses: environmentLicensesOf(user, ctx.directory.catalog), systemUserId: row.id },
+  });
+}
+
+/** dataverse.enabled-user-ineligible (D4): an enabled regular row; the remediation of each D4 condition it fails. */
+function enabledUserIneligible(ctx: EnvironmentContext, row: RegularRow, user: DirectoryUser | null): Finding | null {
+  const { environment } = ctx;
+  const eligibility = evaluateEligibility({
+    user,
+    environment,
+    catalog: ctx.directory.catalog,
+    adminRoles: user ? adminRolesOf(ctx.directory, user.id) : new Set<never>(),
+    group: environment.securityGroupId ? groupStanding(ctx.group, environment.securityGroupId, row.entraObjectId, ctx.groupIndex) : null,
+    row,
+  });
+  if (!failsD4(eligibility)) return null;
+  const d4 = eligibility.reasons.filter((r) => r.factId.startsWith('D4'));
+  return findingOf('dataverse.enabled-user-ineligible', {
+    targetId: ctx.envId,
+    subjectId: row.entraObjectId,
+    severity: 'warning',
+    title: `${ctx.envName}: ${user?.userPrincipalName ?? row.domainName ?? row.entraObjectId} is enabled but no longer meets the requirements (${d4.map((r) => r.factId).join(', ')})`,
+    details: {
+      environment: ctx.envName,
+      userPrincipalName: user?.userPrincipalName ?? null,
+      domainName: row.domainName,
+      systemUserId: row.id,
+      failed: d4.map((r) => ({ factId: r.factId, message: r.message })),
+    },
+    remediation: d4.map((r) => r.remediation).join(' '),
+  });
+}
+
+/** dataverse.enabled-user-without-role (U3): read-write, no role directly nor through a team. */
+function enabledUserWithoutRole(ctx: EnvironmentContext, row: RegularRow, user: DirectoryUser | null): Finding | null {
+  if (row.accessMode !== AccessMode.ReadWrite || row.roleIds.length > 0 || ctx.teamRolesByMember.has(row.id)) return null;
+  return findingOf('dataverse.enabled-user-without-role', {
+    targetId: ctx.envId,
+    subjectId: row.entraObjectId,
+    severity: 'info',
+    title: `${ctx.envName}: ${user?.userPrincipalName ?? row.domainName} has no security role`,
+    details: { environment: ctx.envName, userPrincipalName: user?.userPrincipalName ?? row.domainName, systemUserId: row.id },
+  });
+}
+
+/** dataverse.profile-drift (P1) */
+function profileDrift(ctx: EnvironmentContext, row: RegularRow, user: DirectoryUser): Finding | null {
+  const differences = profileDifferences(user, row.profile);
+  if (differences.length === 0) return null;
+  return findingOf('dataverse.profile-drift', {
+    targetId: ctx.envId,
+    subjectId: user.id,
+    severity: 'info',
+    title: `${ctx.envName}: profile of ${user.userPrincipalName} differs from Entra ID (${differences.map((d) => d.systemuserField).join(', ')})`,
+    details: { environment: ctx.envName, userPrincipalName: user.userPrincipalName, systemUserId: row.id, differences },
+  });
+}
+
+/** dataverse.nested-security-group (E4) */
+function nestedSecurityGroups(ctx: EnvironmentContext): Finding[] {
+  const { group } = ctx;
+  return (group?.members ?? [])
+    .filter((member) => member.kind === 'group')
+    .map((member) =>
+      findingOf('dataverse.nested-security-group', {
+        targetId: ctx.envId,
         subjectId: member.id,
         severity: 'warning',
-        title: `${envName}: group "${member.displayName ?? member.id}" is nested in the security group "${group?.displayName}"`,
-        details: { environment: envName, securityGroup: group?.displayName, securityGroupId: environment.securityGroupId, nestedGroup: member.displayName, nestedGroupId: member.id },
-        remediation: "Nested groups in an environment's security group are not supported and are ignored (E4): add their members directly to the security group.",
-      });
-    }
+        title: `${ctx.envName}: group "${member.displayName ?? member.id}" is nested in the security group "${group?.displayName}"`,
+        details: { environment: ctx.envName, securityGroup: group?.displayName, securityGroupId: ctx.environment.securityGroupId, nestedGroup: member.displayName, nestedGroupId: member.id },
+      }),
+    );
+}
 
-    // dataverse.eligible-user-missing (D1, D5): the background sync should have added them.
-    if (environment.type === 'Production' || environment.type === 'Sandbox' || environment.type === 'Default') {
-      const withRow = new Set(systemUsers.map((r) => r.entraObjectId).filter((id): id is string => id !== null));
-      for (const member of group?.members ?? []) {
-        if (member.kind !== 'user' || withRow.has(member.id)) continue;
-        const user = directory.users.get(member.id);
-        if (!user || !user.accountEnabled) continue;
-        const isAdmin = adminRolesOf(directory, user.id).size > 0;
-        if (!holdsEnvironmentLicense(user, directory.catalog) && !isAdmin) continue;
-        findings.push({
-          checkId: 'dataverse.eligible-user-missing',
-          targetId: envId,
-          subjectId: user.id,
-          severity: 'info',
-          title: `${envName}: ${user.userPrincipalName} is entitled but has no systemuser yet`,
-          details: {
-            environment: envName,
-            userPrincipalName: user.userPrincipalName,
-            licenses: environmentLicensesOf(user, directory.catalog),
-            administrator: isAdmin,
-          },
-          remediation: 'The background sync adds entitled users periodically (D1); to add the user now, force a sync (POST …/users/{user}/sync, the admin center, or the user signs in).',
-        });
-      }
-    }
+/** dataverse.eligible-user-missing (D1, D5): the background sync should have added them. */
+function eligibleUsersMissing(ctx: EnvironmentContext, systemUsers: readonly SystemUser[]): Finding[] {
+  const { environment, directory } = ctx;
+  if (environment.type !== 'Production' && environment.type !== 'Sandbox' && environment.type !== 'Default') return [];
+  const withRow = new Set(systemUsers.map((r) => r.entraObjectId).filter((id): id is string => id !== null));
+  const findings: Finding[] = [];
+  for (const member of ctx.group?.members ?? []) {
+    if (member.kind !== 'user' || withRow.has(member.id)) continue;
+    const user = directory.users.get(member.id);
+    if (!user || !user.accountEnabled) continue;
+    const isAdmin = adminRolesOf(directory, user.id).size > 0;
+    if (!holdsEnvironmentLicense(user, directory.catalog) && !isAdmin) continue;
+    findings.push(
+      findingOf('dataverse.eligible-user-missing', {
+        targetId: ctx.envId,
+        subjectId: user.id,
+        severity: 'info',
+        title: `${ctx.envName}: ${user.userPrincipalName} is entitled but has no systemuser yet`,
+        details: { environment: ctx.envName, userPrincipalName: user.userPrincipalName, licenses: environmentLicensesOf(user, directory.catalog), administrator: isAdmin },
+      }),
+    );
   }
   return findings;
 }

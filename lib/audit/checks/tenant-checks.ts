@@ -1,22 +1,20 @@
 import type { Finding } from '../../domain/finding.js';
 import { environmentLicensesOf, holdsAnyLicense, holdsEnvironmentLicense, licenseNamesOf } from '../../domain/licenses.js';
 import type { DirectorySnapshot, EnvironmentUserSummary } from '../snapshot.js';
+import { findingOf } from './finding-of.js';
 
 /** `entra.disabled-user-licensed` (E2, E7): the directory alone decides it. */
 export function runDirectoryChecks(directory: DirectorySnapshot): Finding[] {
   const findings: Finding[] = [];
   for (const user of directory.users.values()) {
     if (user.accountEnabled || !holdsAnyLicense(user)) continue;
-    findings.push({
-      checkId: 'entra.disabled-user-licensed',
+    findings.push(findingOf('entra.disabled-user-licensed', {
       targetId: 'tenant',
       subjectId: user.id,
       severity: 'warning',
       title: `${user.userPrincipalName} is disabled in Entra ID but still holds ${user.assignedSkuIds.length} license(s)`,
       details: { userPrincipalName: user.userPrincipalName, displayName: user.displayName, licenses: licenseNamesOf(user, directory.catalog) },
-      remediation:
-        'Blocking sign-in does not free licenses: remove them from the disabled account to reuse them (E2); deleting the account frees them at once, but remove only the license if the person still needs other Microsoft 365 apps (E7).',
-    });
+    }));
   }
   return findings;
 }
@@ -46,8 +44,7 @@ export function runCrossEnvironmentChecks(directory: DirectorySnapshot, summarie
     if (entry.enabledSomewhere) continue;
     const user = directory.users.get(userId);
     if (!user || !user.accountEnabled || !holdsEnvironmentLicense(user, directory.catalog)) continue;
-    findings.push({
-      checkId: 'dataverse.disabled-user-licensed',
+    findings.push(findingOf('dataverse.disabled-user-licensed', {
       targetId: 'tenant',
       subjectId: user.id,
       severity: 'warning',
@@ -57,9 +54,7 @@ export function runCrossEnvironmentChecks(directory: DirectorySnapshot, summarie
         licenses: environmentLicensesOf(user, directory.catalog),
         disabledIn: [...new Set(entry.environments)],
       },
-      remediation:
-        "Removing a user from the environment's security group does not free the license (E2): remove the license from the account to reuse it, or re-enable the user if access is still needed.",
-    });
+    }));
   }
   return findings;
 }

@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { createAuditPipeline } from '../../composition.js';
-import { SEVERITY_RANK, type StoredFinding } from '../../domain/finding.js';
-import { createAuditStore, isSuppressed } from '../../gateways/storage/audit-store.js';
-import { NotFoundError } from '../../domain/errors.js';
-import type { AppServices } from '../../services.js';
+import { auditRunnerOf } from '../../composition.js';
+import type { StoredFinding } from '../../domain/finding.js';
 import { defineRoute, json } from '../pipeline.js';
 import { validationProblem } from '../problem.js';
 
@@ -14,15 +11,7 @@ const TARGET_ID = z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'expected tenant, an 
 const CHECK_ID = z.string().regex(/^[a-z0-9.-]{3,80}$/, 'expected a check id such as dataverse.non-interactive-cap');
 const SUBJECT_ID = z.string().min(1).max(200);
 
-async function runView(services: AppServices, runId: string | null) {
-  const store = createAuditStore(services.tables);
-  const run = runId ? await store.getRun(runId) : await store.getLatestRun();
-  if (!run) throw new NotFoundError('audit-run', runId ?? 'latest', runId ? `No audit run '${runId}'.` : 'No audit has run yet.');
-  const targets = await store.listTargets(run.runId);
-  return { ...run, targets: targets.length > 0 ? targets : run.targets };
-}
-
-function findingView(f: StoredFinding, suppressed: boolean) {
+function findingView(f: StoredFinding & { suppressed: boolean }) {
   return {
     checkId: f.checkId,
     targetId: f.targetId,
@@ -30,7 +19,7 @@ function findingView(f: StoredFinding, suppressed: boolean) {
     severity: f.severity,
     previousSeverity: f.previousSeverity,
     status: f.status,
-    suppressed,
+    suppressed: f.suppressed,
     title: f.title,
     details: f.details,
     remediation: f.remediation,
@@ -50,11 +39,9 @@ export const auditRoutes = [
     role: 'Steward.Audit',
     mutation: true,
     async run({ services, link }) {
-      const pipeline = createAuditPipeline(services);
-      const { run, messages } = await pipeline.startRun('http', { inProcess: services.auditDispatcher.inProcess });
-      await services.auditDispatcher.dispatch(pipeline, run.runId, messages);
+      const { run, targetCount } = await auditRunnerOf(services).start('http');
       // The pattern Power Automate polls: 202, Location, Retry-After.
-      return json(202, { runId: run.runId, status: run.status, targets: messages.length + 1 }, {
+      return json(202, { runId: run.runId, status: run.status, targets: targetCount }, {
         location: link(`/api/audits/${run.runId}`),
         'retry-after': '10',
       });
@@ -67,7 +54,7 @@ export const auditRoutes = [
     role: 'Steward.Read',
     mutation: false,
     async run({ services }) {
-      return json(200, await runView(services, null));
+      return json(200, await auditRunnerOf(services).latestRun());
     },
   }),
   defineRoute({
@@ -78,7 +65,7 @@ export const auditRoutes = [
     mutation: false,
     params: z.object({ runId: RUN_ID }),
     async run({ services, params }) {
-      const run = await runView(services, params.runId);
+      const run = await auditRunnerOf(services).getRun(params.runId);
       return run.status === 'running' ? json(202, run, { 'retry-after': '10' }) : json(200, run);
     },
   }),
@@ -96,15 +83,7 @@ export const auditRoutes = [
     }),
     // The run's report: what changed in it (opened, reopened, changed while open, resolved), from its history.
     async run({ services, params, query }) {
-      const store = createAuditStore(services.tables);
-      const run = await store.getRun(params.runId);
-      if (!run) throw new NotFoundError('audit-run', params.runId, `No audit run '${params.runId}'.`);
-      const history = await store.listRunFindings(run.runId);
-      const byState = { new: 0, reopened: 0, open: 0, resolved: 0 };
-      for (const entry of history) byState[entry.state]++;
-      const findings = history.filter(
-        (e) => (query.state === undefined || e.state === query.state) && (query.targetId === undefined || e.targetId === query.targetId) && (query.checkId === undefined || e.checkId === query.checkId),
-      );
+      const { run, byState, findings } = await auditRunnerOf(services).runChanges(params.runId, query);
       return json(200, { runId: run.runId, status: run.status, byState, count: findings.length, findings });
     },
   }),
@@ -122,17 +101,8 @@ export const auditRoutes = [
       suppressed: z.enum(['true', 'false']).optional(),
     }),
     async run({ services, query }) {
-      const store = createAuditStore(services.tables);
-      const now = services.now();
-      const [findings, suppressions] = await Promise.all([
-        store.listFindings({ targetId: query.targetId, checkId: query.checkId, severity: query.severity, status: query.status }),
-        store.listSuppressions({ activeAt: now }),
-      ]);
-      const view = findings
-        .map((f) => findingView(f, isSuppressed(f, suppressions, now)))
-        .filter((f) => query.suppressed === undefined || String(f.suppressed) === query.suppressed)
-        .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.targetId.localeCompare(b.targetId) || a.checkId.localeCompare(b.checkId));
-      return json(200, { count: view.length, findings: view });
+      const findings = await auditRunnerOf(services).listFindings({ ...query, suppressed: query.suppressed === undefined ? undefined : query.suppressed === 'true' });
+      return json(200, { count: findings.length, findings: findings.map(findingView) });
     },
   }),
   defineRoute({
@@ -150,13 +120,10 @@ export const auditRoutes = [
       expiresAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time' }),
     }),
     async run({ services, body, request }) {
-      const now = services.now();
-      if (Date.parse(body.expiresAt) <= now.getTime()) {
+      if (Date.parse(body.expiresAt) <= services.now().getTime()) {
         return validationProblem([{ in: 'body', pointer: '#/expiresAt', detail: 'must be in the future' }]);
       }
-      const suppression = { ...body, createdBy: request.principal.id, createdAt: now.toISOString() };
-      await createAuditStore(services.tables).suppress(suppression);
-      return json(201, suppression);
+      return json(201, await auditRunnerOf(services).suppress(body, request.principal.id));
     },
   }),
   defineRoute({
@@ -167,8 +134,7 @@ export const auditRoutes = [
     mutation: true,
     params: z.object({ targetId: TARGET_ID, checkId: CHECK_ID, subjectId: SUBJECT_ID }),
     async run({ services, params }) {
-      const removed = await createAuditStore(services.tables).unsuppress(params.checkId, params.targetId, params.subjectId);
-      if (!removed) throw new NotFoundError('suppression', `${params.targetId}/${params.checkId}/${params.subjectId}`);
+      await auditRunnerOf(services).unsuppress(params.checkId, params.targetId, params.subjectId);
       return { status: 204 };
     },
   }),

@@ -222,7 +222,6 @@ export function memoryServices(
     dataverse: tenant.dataverse(),
     salesforce: tenant.salesforceGateway(),
     tables: memoryTables.asTables(),
-    auditDispatcher: {} as AppServices['auditDispatcher'],
     now: options.now ?? (() => new Date()),
     tenant,
     memoryTables,
