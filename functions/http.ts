@@ -1,17 +1,17 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { RouteDefinition } from '../lib/http/api.js';
 import { buildApiRequest } from '../lib/http/api-request.js';
-import { getServices } from './services.js';
+import { getSteward } from './services.js';
 
 /** The trigger of one HTTP function: parse, hand to the route's handler, answer. */
 export function httpHandler(route: RouteDefinition) {
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-    const services = await getServices();
+    const app = await getSteward();
     const apiRequest = buildApiRequest(
       { method: request.method, url: request.url, params: { ...request.params }, headers: request.headers.entries(), bodyText: await request.text() },
-      services.settings.requireAppRoles,
+      app.services.settings.requireAppRoles,
     );
-    const response = await route.handle(apiRequest, services);
+    const response = await route.handle(apiRequest, app);
     return {
       status: response.status,
       headers: response.headers,

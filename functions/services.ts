@@ -1,7 +1,6 @@
 import { loadSettings } from '../lib/config/settings.js';
 import { createSteward, type Steward } from '../lib/composition.js';
 import type { AuditRunner } from '../lib/audit/runner.js';
-import type { AppServices } from '../lib/services.js';
 
 let steward: Promise<Steward> | undefined;
 
@@ -10,13 +9,9 @@ let steward: Promise<Steward> | undefined;
  * Storage queues; a bad setting fails the first invocation with a message naming it (the host
  * shows it in the function's log).
  */
-function getSteward(): Promise<Steward> {
+export function getSteward(): Promise<Steward> {
   steward ??= createSteward(loadSettings(process.env), { dispatch: 'queue' });
   return steward;
-}
-
-export async function getServices(): Promise<AppServices> {
-  return (await getSteward()).services;
 }
 
 export async function getAuditRunner(): Promise<AuditRunner> {

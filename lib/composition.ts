@@ -17,7 +17,9 @@ import type { AuditStore } from './gateways/storage/audit-store.js';
 import { ClaimStore } from './gateways/storage/claims.js';
 import { createAuditStore } from './gateways/storage/table-audit-store.js';
 import { Tables } from './gateways/storage/tables.js';
-import type { AppServices } from './services.js';
+import type { AppServices, Steward } from './services.js';
+
+export type { Steward } from './services.js';
 
 /**
  * The composition root: settings in, gateways and use cases out. The Functions host, the CLI and
@@ -25,11 +27,6 @@ import type { AppServices } from './services.js';
  * tenant — only the settings differ.
  */
 
-/** Steward composed: the gateways every use case may reach, and the audit's front door. */
-export interface Steward {
-  services: AppServices;
-  audit: AuditRunner;
-}
 
 /** `queue` on Azure Functions (the audit's targets fan out over Storage queues), `in-process` elsewhere. */
 export type DispatchMode = AuditDispatch['mode'];
@@ -77,33 +74,21 @@ function alertSenderOf(settings: Settings): AlertSender | null {
   return settings.alerts.url ? new LogicAppAlertSender({ ...transportOptions(settings), url: settings.alerts.url }) : null;
 }
 
-const runners = new WeakMap<AppServices, AuditRunner>();
-
 /**
  * The audit runner over these services: its steps, its store, and where its targets go (the host
- * storage account's queues, or this process). The HTTP handlers, which are handed the services,
- * find it again with `auditRunnerOf`.
+ * storage account's queues, or this process).
  */
 export function createAuditRunner(services: AppServices, options: { dispatch: DispatchMode; pipeline?: AuditPipeline; store?: AuditStore }): AuditRunner {
   const store = options.store ?? createAuditStore(services.tables);
   const dispatch: AuditDispatch =
     options.dispatch === 'queue' ? { mode: 'queue', queue: new StorageAuditQueue(services.settings.hostStorageConnection) } : { mode: 'in-process' };
-  const runner = new AuditRunner({
+  return new AuditRunner({
     pipeline: options.pipeline ?? createAuditPipeline(services, { store }),
     store,
     dispatch,
     concurrency: services.settings.http.maxConcurrency,
     now: services.now,
   });
-  runners.set(services, runner);
-  return runner;
-}
-
-/** The audit runner composed with these services (`createSteward`, `createAuditRunner`). */
-export function auditRunnerOf(services: AppServices): AuditRunner {
-  const runner = runners.get(services);
-  if (!runner) throw new Error('no audit runner was composed with these services (lib/composition.ts: createSteward or createAuditRunner)');
-  return runner;
 }
 
 /** Who Steward signs in to Entra ID as (`STEWARD_TENANT_ID`, `STEWARD_CLIENT_ID`…). */

@@ -1,3 +1,4 @@
+import type { AuditRunner } from './audit/runner.js';
 import type { Settings } from './config/settings.js';
 import type { DataverseGateway } from './gateways/dataverse/port.js';
 import type { DirectoryGateway } from './gateways/graph/port.js';
@@ -19,4 +20,13 @@ export interface AppServices {
   tables: Tables;
   /** Injected so tests can move time (expiries, idempotency). */
   now: () => Date;
+}
+
+/**
+ * Steward composed (`lib/composition.ts`): the gateways every use case may reach, and the audit's
+ * one front door. The HTTP routes, the triggers and the CLI are handed this.
+ */
+export interface Steward {
+  services: AppServices;
+  audit: AuditRunner;
 }

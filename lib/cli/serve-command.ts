@@ -6,7 +6,7 @@ import { openRuntime } from './runtime.js';
 export async function runServeCommand(options: { fixture?: string; storage?: string; port: number; key?: string }) {
   const runtime = await openRuntime(options);
   const functionKey = options.key ?? randomBytes(24).toString('base64url');
-  const server = await startLocalServer({ services: runtime.services, port: options.port, functionKey });
+  const server = await startLocalServer({ app: runtime, port: options.port, functionKey });
   process.stdout.write(`Steward API: ${server.apiUrl}\nFunction key: ${functionKey}  (send it as the x-functions-key header or ?code=)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import type { AppServices } from '../services.js';
+import type { Steward } from '../services.js';
 
 /** The app roles of SPEC §4: read (GET), manage (user operations), audit (audits, suppressions). */
 export type AppRole = 'Steward.Read' | 'Steward.Manage' | 'Steward.Audit';
@@ -46,5 +46,6 @@ export interface RouteDefinition {
   mutation: boolean;
   /** What the route accepts, for the OpenAPI document (the same schemas validate the requests). */
   contract?: { summary?: string; params?: ZodType; query?: ZodType; body?: ZodType };
-  handle(request: ApiRequest, services: AppServices): Promise<ApiResponse>;
+  /** Runs the route's whole pipeline over the composed app (its gateways and the audit runner). */
+  handle(request: ApiRequest, app: Steward): Promise<ApiResponse>;
 }

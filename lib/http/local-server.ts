@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppServices } from '../services.js';
+import type { Steward } from '../services.js';
 import type { ApiResponse, RouteDefinition } from './api.js';
 import { buildApiRequest } from './api-request.js';
 import { problem, problemFromError } from './problem.js';
@@ -15,7 +15,8 @@ import { apiRoutes } from './routes.js';
  */
 
 export interface LocalServerOptions {
-  services: AppServices;
+  /** The composed app the routes are handed (its gateways and the audit runner). */
+  app: Steward;
   routes?: readonly RouteDefinition[];
   /** Default 127.0.0.1: this is a development server, never exposed. */
   host?: string;
@@ -153,7 +154,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const compiled = (options.routes ?? apiRoutes).map(compileRoute);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const { services } = options;
+  const { app } = options;
 
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -192,8 +193,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         // As on Azure, the principal header is read only when app roles are required. There is no
         // platform in front of `steward serve` to strip a forged one: that is why it listens on
         // loopback only, for development and tests.
-        const request = buildApiRequest({ method, url: url.toString(), params: matched.params, headers, bodyText }, services.settings.requireAppRoles);
-        send(res, await matched.route.handle(request, services));
+        const request = buildApiRequest({ method, url: url.toString(), params: matched.params, headers, bodyText }, app.services.settings.requireAppRoles);
+        send(res, await matched.route.handle(request, app));
       } catch (error) {
         if (!res.headersSent) send(res, problemFromError(error));
         else res.end();

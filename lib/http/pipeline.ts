@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { AppServices } from '../services.js';
+import type { AuditRunner } from '../audit/runner.js';
+import type { AppServices, Steward } from '../services.js';
 import type { ApiRequest, ApiResponse, AppRole, RouteDefinition } from './api.js';
 import { IdempotencyStore, requestHash, type IdempotencyClaim } from './idempotency.js';
 import { cleanTarget, outcomeOf, writeOperationLog } from './operation-log.js';
@@ -34,6 +35,8 @@ export interface RouteInput<P, Q, B> {
   body: B;
   request: ApiRequest;
   services: AppServices;
+  /** The audit's front door (start, read runs and findings, suppress). */
+  audit: AuditRunner;
   /**
    * Absolute URL of a route (for `Location`), from STEWARD_PUBLIC_BASE_URL or the request's origin.
    * Takes the route with or without its `/api/` prefix: `audits/1` and `/api/audits/1` are the same.
@@ -98,7 +101,7 @@ export function defineRoute<
     role: spec.role,
     mutation: spec.mutation,
     contract: { summary: spec.summary, params: spec.params, query: spec.query, body: spec.body },
-    handle: (request, services) => executeRoute(spec, request, services),
+    handle: (request, app) => executeRoute(spec, request, app),
   };
 }
 
@@ -112,14 +115,15 @@ interface CallRecord {
 export async function executeRoute<P extends Schema, Q extends Schema, B extends Schema>(
   spec: RouteSpec<P, Q, B>,
   request: ApiRequest,
-  services: AppServices,
+  app: Steward,
 ): Promise<ApiResponse> {
+  const { services } = app;
   const started = performance.now();
   const at = services.now();
   const call: CallRecord = { target: { ...request.params }, replayed: false };
   let response: ApiResponse;
   try {
-    response = await answer(spec, request, services, call);
+    response = await answer(spec, request, app, call);
   } catch (error) {
     response = problemOf(spec.name, error);
   }
@@ -132,7 +136,7 @@ export async function executeRoute<P extends Schema, Q extends Schema, B extends
 async function answer<P extends Schema, Q extends Schema, B extends Schema>(
   spec: RouteSpec<P, Q, B>,
   request: ApiRequest,
-  services: AppServices,
+  { services, audit }: Steward,
   call: CallRecord,
 ): Promise<ApiResponse> {
   const refusal = authorize(spec, request, services);
@@ -147,6 +151,7 @@ async function answer<P extends Schema, Q extends Schema, B extends Schema>(
     body: parsed.body,
     request,
     services,
+    audit,
     link: (path: string) => apiLink(baseUrl(request, services), path),
   } as RouteInput<Out<P>, Out<Q>, Out<B>>;
   call.target = { ...(parsed.params as Record<string, unknown>), ...(spec.target?.(input) ?? {}) };

@@ -97,7 +97,7 @@ async function call(method: string, pathOrUrl: string, body?: unknown): Promise<
     body: body === undefined ? undefined : JSON.parse(JSON.stringify(body)),
     principal: { id: 'e2e-flow', roles: ALL_ROLES, authenticated: false },
   };
-  return (await route.handle(request, services)) as ApiResponse & { body: any };
+  return (await route.handle(request, { services, audit: runner })) as ApiResponse & { body: any };
 }
 
 type Keyed = { checkId: string; targetId: string; subjectId: string; severity: string };

@@ -265,8 +265,8 @@ function get(path: string, params: Record<string, string>): ApiRequest {
 type Body = Record<string, any>;
 const answer = (response: ApiResponse) => ({ status: response.status, type: response.headers?.['content-type'] ?? '', body: response.body as Body });
 const getDiagnosis = async (env: string, user: string) =>
-  answer(await route('diagnosis-get').handle(get(`environments/${encodeURIComponent(env)}/users/${encodeURIComponent(user)}/diagnosis`, { env, user }), t.services));
-const getReadiness = async (org: string) => answer(await route('salesforce-readiness').handle(get(`salesforce/${encodeURIComponent(org)}/s2s-readiness`, { org }), t.services));
+  answer(await route('diagnosis-get').handle(get(`environments/${encodeURIComponent(env)}/users/${encodeURIComponent(user)}/diagnosis`, { env, user }), t));
+const getReadiness = async (org: string) => answer(await route('salesforce-readiness').handle(get(`salesforce/${encodeURIComponent(org)}/s2s-readiness`, { org }), t));
 
 describe('GET /api/environments/{env}/users/{user}/diagnosis', () => {
   it('answers 200 with the diagnosis', async () => {

@@ -3,7 +3,7 @@ import type { RouteDefinition } from '../../lib/http/api.js';
 import { startLocalServer, type LocalServer } from '../../lib/http/local-server.js';
 import { json } from '../../lib/http/pipeline.js';
 import { apiRoutes } from '../../lib/http/routes.js';
-import { ALICE, ENV, memoryServices } from './support/memory-tenant.js';
+import { ALICE, ENV, memoryApp, memoryServices } from './support/memory-tenant.js';
 
 const echo = (name: string, route: string, authLevel: RouteDefinition['authLevel'] = 'function'): RouteDefinition => ({
   name,
@@ -21,7 +21,7 @@ describe('steward serve (local server)', () => {
 
   beforeAll(async () => {
     server = await startLocalServer({
-      services,
+      app: memoryApp(services),
       functionKey: 'the-key',
       routes: [...apiRoutes, echo('echo-get', 'echo/{runId}'), echo('echo-latest', 'echo/latest'), echo('echo-open', 'echo-open', 'anonymous')],
     });

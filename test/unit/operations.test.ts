@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../lib/http/api.js';
 import { apiRoutes } from '../../lib/http/routes.js';
 import { generateTemporaryPassword } from '../../lib/operations/password.js';
-import { ALICE, ENV, ENV_NO_DATAVERSE, GROUP, MemoryTenant, ORG, ROLE_SALES, directoryUser, memoryServices, systemUser } from './support/memory-tenant.js';
+import { ALICE, ENV, ENV_NO_DATAVERSE, GROUP, MemoryTenant, ORG, ROLE_SALES, directoryUser, memoryApp, memoryServices, systemUser } from './support/memory-tenant.js';
 import { apiRequest } from './support/requests.js';
 
 /** The use cases through their routes, over a tenant in memory: the rules, without any HTTP. */
@@ -17,7 +17,7 @@ const route = (name: string): RouteDefinition => {
 type Body = Record<string, any>;
 
 async function call(services: ReturnType<typeof memoryServices>, name: string, params: Record<string, string>, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await route(name).handle(apiRequest({ params, body, headers, method: route(name).methods[0] }), services);
+  const response = await route(name).handle(apiRequest({ params, body, headers, method: route(name).methods[0] }), memoryApp(services));
   return { status: response.status, headers: response.headers ?? {}, body: response.body as Body };
 }
 
@@ -136,10 +136,10 @@ describe('enable, status and disable', () => {
     expect(tenant.user(bob)!.assignedSkuIds).toHaveLength(1);
 
     const status = route('environment-users-enable-status');
-    const pending = await status.handle(apiRequest({ method: 'GET', params: { env: ENV, user: bob } }), services);
+    const pending = await status.handle(apiRequest({ method: 'GET', params: { env: ENV, user: bob } }), memoryApp(services));
     expect(pending.status).toBe(202);
     tenant.rowsOf(ENV).find((r) => r.entraObjectId === bob)!.isDisabled = false;
-    const done = await status.handle(apiRequest({ method: 'GET', params: { env: ENV, user: bob } }), services);
+    const done = await status.handle(apiRequest({ method: 'GET', params: { env: ENV, user: bob } }), memoryApp(services));
     expect(done.status).toBe(200);
     expect((done.body as Body).systemUser.isDisabled).toBe(false);
   });

@@ -5,7 +5,7 @@ import { OPERATIONS_TABLE } from '../../lib/http/operation-log.js';
 import { apiLink, defineRoute, json } from '../../lib/http/pipeline.js';
 import { RuleRefusal } from '../../lib/domain/errors.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
-import { memoryServices } from './support/memory-tenant.js';
+import { memoryApp, memoryServices } from './support/memory-tenant.js';
 import { apiRequest } from './support/requests.js';
 
 /** A mutation that counts its runs and answers a secret once, like users-create. */
@@ -46,15 +46,15 @@ describe('the route pipeline', () => {
   it('with app roles required, answers 401 without a platform principal and 403 without the role', async () => {
     const services = memoryServices(undefined, { settings: { requireAppRoles: true } });
     const { route, runs } = countingRoute();
-    const anonymous = await route.handle(post({}), { ...services });
+    const anonymous = await route.handle(post({}), memoryApp({ ...services }));
     expect(anonymous.status).toBe(401);
     const reader = await route.handle(
       { ...post(), principal: { id: 'u1', roles: ['Steward.Read'], authenticated: true } },
-      services,
+      memoryApp(services),
     );
     expect(reader.status).toBe(403);
     expect((reader.body as { requiredRole: string }).requiredRole).toBe('Steward.Manage');
-    const manager = await route.handle({ ...post(), principal: { id: 'u1', roles: ['Steward.Manage'], authenticated: true } }, services);
+    const manager = await route.handle({ ...post(), principal: { id: 'u1', roles: ['Steward.Manage'], authenticated: true } }, memoryApp(services));
     expect(manager.status).toBe(201);
     expect(runs()).toBe(1);
   });
@@ -62,18 +62,18 @@ describe('the route pipeline', () => {
   it('in read-only mode refuses every mutation with 409 and still answers reads', async () => {
     const services = memoryServices(undefined, { settings: { readOnly: true } });
     const { route, runs } = countingRoute();
-    const refused = await route.handle(post(), services);
+    const refused = await route.handle(post(), memoryApp(services));
     expect(refused.status).toBe(409);
     expect((refused.body as { code: string }).code).toBe('read-only');
     expect(runs()).toBe(0);
-    expect((await readRoute.handle(apiRequest({ method: 'GET', params: { thing: 'x' } }), services)).status).toBe(200);
+    expect((await readRoute.handle(apiRequest({ method: 'GET', params: { thing: 'x' } }), memoryApp(services))).status).toBe(200);
   });
 
   it('replays the first answer for the same Idempotency-Key without running again', async () => {
     const services = memoryServices();
     const { route, runs } = countingRoute((n) => ({ run: n }));
-    const first = await route.handle(post({ 'Idempotency-Key': 'k-1' }), services);
-    const second = await route.handle(post({ 'Idempotency-Key': 'k-1' }), services);
+    const first = await route.handle(post({ 'Idempotency-Key': 'k-1' }), memoryApp(services));
+    const second = await route.handle(post({ 'Idempotency-Key': 'k-1' }), memoryApp(services));
     expect(first.status).toBe(201);
     expect(second.status).toBe(201);
     expect(second.body).toEqual({ run: 1 });
@@ -88,11 +88,11 @@ describe('the route pipeline', () => {
     let clock = new Date('2030-01-01T00:00:00Z');
     const services = memoryServices(undefined, { settings: { idempotencyTtlHours: 24 }, now: () => clock });
     const { route, runs } = countingRoute((n) => ({ run: n }));
-    await route.handle(post({ 'Idempotency-Key': 'daily' }), services);
+    await route.handle(post({ 'Idempotency-Key': 'daily' }), memoryApp(services));
     clock = new Date('2030-01-01T23:59:00Z');
-    expect((await route.handle(post({ 'Idempotency-Key': 'daily' }), services)).body).toEqual({ run: 1 });
+    expect((await route.handle(post({ 'Idempotency-Key': 'daily' }), memoryApp(services))).body).toEqual({ run: 1 });
     clock = new Date('2030-01-02T00:01:00Z');
-    expect((await route.handle(post({ 'Idempotency-Key': 'daily' }), services)).body).toEqual({ run: 2 });
+    expect((await route.handle(post({ 'Idempotency-Key': 'daily' }), memoryApp(services))).body).toEqual({ run: 2 });
     expect(runs()).toBe(2);
     const [stored] = services.memoryTables.get(IDEMPOTENCY_TABLE).entities();
     expect(stored!.expiresAt).toBe('2030-01-03T00:01:00.000Z');
@@ -101,19 +101,19 @@ describe('the route pipeline', () => {
   it('refuses with 422 a key reused for a different request, and treats another key as new', async () => {
     const services = memoryServices();
     const { route, runs } = countingRoute();
-    await route.handle(post({ 'Idempotency-Key': 'k-2' }, { name: 'a' }), services);
-    const reused = await route.handle(post({ 'Idempotency-Key': 'k-2' }, { name: 'b' }), services);
+    await route.handle(post({ 'Idempotency-Key': 'k-2' }, { name: 'a' }), memoryApp(services));
+    const reused = await route.handle(post({ 'Idempotency-Key': 'k-2' }, { name: 'b' }), memoryApp(services));
     expect(reused.status).toBe(422);
-    await route.handle(post({ 'Idempotency-Key': 'k-3' }, { name: 'b' }), services);
+    await route.handle(post({ 'Idempotency-Key': 'k-3' }, { name: 'b' }), memoryApp(services));
     expect(runs()).toBe(2);
   });
 
   it('never stores a temporary password; the replay says it was shown once', async () => {
     const services = memoryServices();
     const { route } = countingRoute(() => ({ id: 'u', temporaryPassword: 'Xy7!very-secret-pw' }));
-    const first = await route.handle(post({ 'Idempotency-Key': 'pw' }), services);
+    const first = await route.handle(post({ 'Idempotency-Key': 'pw' }), memoryApp(services));
     expect((first.body as { temporaryPassword: string }).temporaryPassword).toBe('Xy7!very-secret-pw');
-    const replay = await route.handle(post({ 'Idempotency-Key': 'pw' }), services);
+    const replay = await route.handle(post({ 'Idempotency-Key': 'pw' }), memoryApp(services));
     expect(replay.body).toEqual({ id: 'u', temporaryPasswordNotice: PASSWORD_SHOWN_ONCE_NOTICE });
     const everything = JSON.stringify([...services.memoryTables.tables.values()].flatMap((t) => t.entities()));
     expect(everything).not.toContain('very-secret');
@@ -124,18 +124,18 @@ describe('the route pipeline', () => {
     const refusing = countingRoute(() => {
       throw new RuleRefusal('non-interactive-cap', 'full', 'T3');
     });
-    expect((await refusing.route.handle(post({ 'Idempotency-Key': 'r' }), services)).status).toBe(409);
-    expect((await refusing.route.handle(post({ 'Idempotency-Key': 'r' }), services)).status).toBe(409);
+    expect((await refusing.route.handle(post({ 'Idempotency-Key': 'r' }), memoryApp(services))).status).toBe(409);
+    expect((await refusing.route.handle(post({ 'Idempotency-Key': 'r' }), memoryApp(services))).status).toBe(409);
     expect(refusing.runs()).toBe(1);
 
     const flaky = countingRoute((n) => {
       if (n === 1) throw new ServiceError({ service: 'graph', operation: 'createUser', status: 503 });
       return { ok: n };
     });
-    const failed = await flaky.route.handle(post({ 'Idempotency-Key': 'f' }), services);
+    const failed = await flaky.route.handle(post({ 'Idempotency-Key': 'f' }), memoryApp(services));
     expect(failed.status).toBe(503);
     expect(failed.headers?.['retry-after']).toBeDefined();
-    const retried = await flaky.route.handle(post({ 'Idempotency-Key': 'f' }), services);
+    const retried = await flaky.route.handle(post({ 'Idempotency-Key': 'f' }), memoryApp(services));
     expect(retried.status).toBe(201);
     expect(flaky.runs()).toBe(2);
   });
@@ -148,10 +148,10 @@ describe('the route pipeline', () => {
       await gate;
       return { ok: true };
     });
-    const first = route.handle(post({ 'Idempotency-Key': 'slow' }), services);
+    const first = route.handle(post({ 'Idempotency-Key': 'slow' }), memoryApp(services));
     // The second call starts once the first has claimed the key (its claim is visible in the table).
     while (services.memoryTables.get(IDEMPOTENCY_TABLE).entities().length === 0) await Promise.resolve();
-    const second = await route.handle(post({ 'Idempotency-Key': 'slow' }), services);
+    const second = await route.handle(post({ 'Idempotency-Key': 'slow' }), memoryApp(services));
     expect(second.status).toBe(409);
     release();
     expect((await first).status).toBe(201);
@@ -160,7 +160,7 @@ describe('the route pipeline', () => {
   it('refuses a malformed Idempotency-Key with 400 on the header', async () => {
     const services = memoryServices();
     const { route, runs } = countingRoute();
-    const response = await route.handle(post({ 'Idempotency-Key': 'has space' }), services);
+    const response = await route.handle(post({ 'Idempotency-Key': 'has space' }), memoryApp(services));
     expect(response.status).toBe(400);
     expect((response.body as { errors: { in: string }[] }).errors[0]!.in).toBe('header');
     expect(runs()).toBe(0);
@@ -169,7 +169,7 @@ describe('the route pipeline', () => {
   it('names a bad body and a malformed Idempotency-Key in the same 400', async () => {
     const services = memoryServices();
     const { route, runs } = countingRoute();
-    const response = await route.handle(post({ 'Idempotency-Key': 'has space' }, { nope: 1 }), services);
+    const response = await route.handle(post({ 'Idempotency-Key': 'has space' }, { nope: 1 }), memoryApp(services));
     expect(response.status).toBe(400);
     expect(new Set((response.body as { errors: { in: string }[] }).errors.map((e) => e.in))).toEqual(new Set(['body', 'header']));
     expect(runs()).toBe(0);
@@ -189,8 +189,8 @@ describe('the route pipeline', () => {
       run: async () => json(200, { ok: true }),
     });
     const request = apiRequest({ params: { thing: 't1' }, headers: { 'Idempotency-Key': 'k' }, body: { tag: 'blue' } });
-    await route.handle(request, services);
-    await route.handle(request, services);
+    await route.handle(request, memoryApp(services));
+    await route.handle(request, memoryApp(services));
     const rows = services.memoryTables.get(OPERATIONS_TABLE).entities();
     expect(rows.map((r) => r.outcome).sort()).toEqual(['replayed', 'succeeded']);
     for (const row of rows) expect(JSON.parse(String(row.target))).toEqual({ thing: 't1', tag: 'blue' });
@@ -199,8 +199,8 @@ describe('the route pipeline', () => {
   it('writes one operation log row per call: who, what, target, outcome, duration — never the body', async () => {
     const services = memoryServices();
     const { route } = countingRoute(() => ({ temporaryPassword: 'Secret-123!abcdefg' }));
-    await route.handle({ ...post({}, { name: 'private-name' }), principal: { id: 'admin-42', roles: [], authenticated: false } }, services);
-    await route.handle(post({}, { nope: 1 }), services);
+    await route.handle({ ...post({}, { name: 'private-name' }), principal: { id: 'admin-42', roles: [], authenticated: false } }, memoryApp(services));
+    await route.handle(post({}, { nope: 1 }), memoryApp(services));
     const rows = services.memoryTables.get(OPERATIONS_TABLE).entities();
     expect(rows).toHaveLength(2);
     const [ok, bad] = rows.sort((a, b) => String(a.rowKey).localeCompare(String(b.rowKey)));
@@ -217,14 +217,14 @@ describe('the route pipeline', () => {
     const services = memoryServices();
     services.memoryTables.get(OPERATIONS_TABLE).failWith = 503;
     const { route } = countingRoute();
-    expect((await route.handle(post(), services)).status).toBe(201);
+    expect((await route.handle(post(), memoryApp(services))).status).toBe(201);
   });
 
   it('answers 503 problem+json when the idempotency store is unreachable, and runs nothing', async () => {
     const services = memoryServices();
     services.memoryTables.get(IDEMPOTENCY_TABLE).failWith = 503;
     const { route, runs } = countingRoute();
-    const response = await route.handle(post({ 'Idempotency-Key': 'x' }), services);
+    const response = await route.handle(post({ 'Idempotency-Key': 'x' }), memoryApp(services));
     expect(response.status).toBe(503);
     expect(runs()).toBe(0);
   });
@@ -234,7 +234,7 @@ describe('the route pipeline', () => {
     const { route } = countingRoute(() => {
       throw new TypeError('boom');
     });
-    const response = await route.handle(post(), services);
+    const response = await route.handle(post(), memoryApp(services));
     expect(response.status).toBe(500);
     expect(response.headers?.['content-type']).toBe('application/problem+json');
     expect(services.memoryTables.get(OPERATIONS_TABLE).entities()[0]).toMatchObject({ outcome: 'failed', status: 500 });

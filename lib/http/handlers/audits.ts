@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { auditRunnerOf } from '../../composition.js';
 import type { StoredFinding } from '../../domain/finding.js';
 import { defineRoute, json } from '../pipeline.js';
 import { validationProblem } from '../problem.js';
@@ -38,8 +37,8 @@ export const auditRoutes = [
     route: 'audits',
     role: 'Steward.Audit',
     mutation: true,
-    async run({ services, link }) {
-      const { run, targetCount } = await auditRunnerOf(services).start('http');
+    async run({ audit, link }) {
+      const { run, targetCount } = await audit.start('http');
       // The pattern Power Automate polls: 202, Location, Retry-After.
       return json(202, { runId: run.runId, status: run.status, targets: targetCount }, {
         location: link(`/api/audits/${run.runId}`),
@@ -53,8 +52,8 @@ export const auditRoutes = [
     route: 'audits/latest',
     role: 'Steward.Read',
     mutation: false,
-    async run({ services }) {
-      return json(200, await auditRunnerOf(services).latestRun());
+    async run({ audit }) {
+      return json(200, await audit.latestRun());
     },
   }),
   defineRoute({
@@ -64,8 +63,8 @@ export const auditRoutes = [
     role: 'Steward.Read',
     mutation: false,
     params: z.object({ runId: RUN_ID }),
-    async run({ services, params }) {
-      const run = await auditRunnerOf(services).getRun(params.runId);
+    async run({ audit, params }) {
+      const run = await audit.getRun(params.runId);
       return run.status === 'running' ? json(202, run, { 'retry-after': '10' }) : json(200, run);
     },
   }),
@@ -82,8 +81,8 @@ export const auditRoutes = [
       checkId: CHECK_ID.optional(),
     }),
     // The run's report: what changed in it (opened, reopened, changed while open, resolved), from its history.
-    async run({ services, params, query }) {
-      const { run, byState, findings } = await auditRunnerOf(services).runChanges(params.runId, query);
+    async run({ audit, params, query }) {
+      const { run, byState, findings } = await audit.runChanges(params.runId, query);
       return json(200, { runId: run.runId, status: run.status, byState, count: findings.length, findings });
     },
   }),
@@ -100,8 +99,8 @@ export const auditRoutes = [
       status: z.enum(['open', 'resolved']).optional(),
       suppressed: z.enum(['true', 'false']).optional(),
     }),
-    async run({ services, query }) {
-      const findings = await auditRunnerOf(services).listFindings({ ...query, suppressed: query.suppressed === undefined ? undefined : query.suppressed === 'true' });
+    async run({ audit, query }) {
+      const findings = await audit.listFindings({ ...query, suppressed: query.suppressed === undefined ? undefined : query.suppressed === 'true' });
       return json(200, { count: findings.length, findings: findings.map(findingView) });
     },
   }),
@@ -119,11 +118,11 @@ export const auditRoutes = [
       reason: z.string().trim().min(3).max(1000),
       expiresAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time' }),
     }),
-    async run({ services, body, request }) {
+    async run({ audit, services, body, request }) {
       if (Date.parse(body.expiresAt) <= services.now().getTime()) {
         return validationProblem([{ in: 'body', pointer: '#/expiresAt', detail: 'must be in the future' }]);
       }
-      return json(201, await auditRunnerOf(services).suppress(body, request.principal.id));
+      return json(201, await audit.suppress(body, request.principal.id));
     },
   }),
   defineRoute({
@@ -133,8 +132,8 @@ export const auditRoutes = [
     role: 'Steward.Audit',
     mutation: true,
     params: z.object({ targetId: TARGET_ID, checkId: CHECK_ID, subjectId: SUBJECT_ID }),
-    async run({ services, params }) {
-      await auditRunnerOf(services).unsuppress(params.checkId, params.targetId, params.subjectId);
+    async run({ audit, params }) {
+      await audit.unsuppress(params.checkId, params.targetId, params.subjectId);
       return { status: 204 };
     },
   }),

@@ -30,7 +30,7 @@ export interface Harness extends TestServices {
 export async function startHarness(fixture: Fixture): Promise<Harness> {
   const test = await startTestServices(fixture);
   const extra: LocalServer[] = [];
-  const server = await startLocalServer({ services: test.services, functionKey: FUNCTION_KEY });
+  const server = await startLocalServer({ app: test, functionKey: FUNCTION_KEY });
   const call: Harness['call'] = async (method, path, init = {}) => {
     const target = init.server ?? server;
     const headers: Record<string, string> = { 'x-functions-key': FUNCTION_KEY, ...init.headers };
@@ -54,7 +54,7 @@ export async function startHarness(fixture: Fixture): Promise<Harness> {
     call,
     serverWith: async (settings, services = {}) => {
       const started = await startLocalServer({
-        services: { ...test.services, ...services, settings: { ...test.services.settings, ...settings } },
+        app: { services: { ...test.services, ...services, settings: { ...test.services.settings, ...settings } }, audit: test.audit },
         functionKey: FUNCTION_KEY,
       });
       extra.push(started);

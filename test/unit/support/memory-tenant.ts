@@ -16,7 +16,8 @@ import type { DataverseGateway } from '../../../lib/gateways/dataverse/port.js';
 import type { DirectoryGateway } from '../../../lib/gateways/graph/port.js';
 import type { EnvironmentGateway } from '../../../lib/gateways/powerplatform/port.js';
 import type { SalesforceGateway } from '../../../lib/gateways/salesforce/port.js';
-import type { AppServices } from '../../../lib/services.js';
+import type { AuditRunner } from '../../../lib/audit/runner.js';
+import type { AppServices, Steward } from '../../../lib/services.js';
 import { CONTOSO, directoryUser, systemUser as buildSystemUser } from '../../support/builders.js';
 import { MemoryTables } from './memory-tables.js';
 
@@ -226,4 +227,17 @@ export function memoryServices(
     tenant,
     memoryTables,
   };
+}
+
+/**
+ * The composed app over memory services, for unit tests of routes that never reach the audit:
+ * touching its audit runner fails the test with a message saying so.
+ */
+export function memoryApp(services: AppServices): Steward {
+  const audit = new Proxy({} as AuditRunner, {
+    get: (_target, verb) => {
+      throw new Error(`memoryApp: this unit test has no audit runner (it asked for audit.${String(verb)})`);
+    },
+  });
+  return { services, audit };
 }
