@@ -22,6 +22,39 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/**
+ * The settings that point Steward at a tenant: with --fixture the simulator provides these and
+ * nothing the caller set for them applies (a real secret or URL must never reach the simulator).
+ */
+const TENANT_CONNECTION = new Set([
+  'STEWARD_TENANT_ID',
+  'STEWARD_CLIENT_ID',
+  'STEWARD_CLIENT_SECRET',
+  'STEWARD_AUTHORITY_HOST',
+  'STEWARD_GRAPH_URL',
+  'STEWARD_POWERPLATFORM_URL',
+  'STEWARD_POWERPLATFORM_SCOPE',
+  'STEWARD_EXTRA_CA_CERTS',
+  'STEWARD_SALESFORCE_ORGS',
+]);
+
+/**
+ * The simulator's settings fill in what points at it; every other setting the caller gave
+ * (read-only, app roles, alert URL, environments, thresholds) wins over the fixture's defaults.
+ */
+export function withSimulatorConnection(
+  callerEnv: Record<string, string | undefined>,
+  simulatorEnv: Record<string, string>,
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(simulatorEnv)) if (TENANT_CONNECTION.has(name)) env[name] = value;
+  for (const [name, value] of Object.entries(callerEnv)) {
+    if (!TENANT_CONNECTION.has(name) && value !== undefined) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(simulatorEnv)) if (!(name in env)) env[name] = value;
+  return env;
+}
+
 export async function openRuntime(options: { fixture?: string | object; storage?: string; env?: Record<string, string> }): Promise<Runtime> {
   const closers: (() => Promise<void>)[] = [];
   try {
@@ -34,7 +67,7 @@ export async function openRuntime(options: { fixture?: string | object; storage?
       const sim = await startSimulator(typeof options.fixture === 'string' ? loadFixture(options.fixture) : options.fixture);
       simulator = sim;
       closers.push(() => sim.stop());
-      env = { ...sim.settingsEnv() };
+      env = withSimulatorConnection(process.env, sim.settingsEnv());
       requestCount = () => sim.requests.length;
     }
     let storage = options.storage ?? env.STEWARD_STORAGE_CONNECTION ?? env.AzureWebJobsStorage;

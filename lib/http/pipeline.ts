@@ -21,7 +21,8 @@ import { parseRequest } from './validation.js';
  *
  * 1. authorization — with Entra authentication on (STEWARD_REQUIRE_APP_ROLES) the platform's
  *    principal must carry the route's app role (401 without a principal, 403 without the role);
- *    the function key itself is checked by the host before we are called;
+ *    the function key itself is checked by the host before we are called. An anonymous route
+ *    (health: a liveness probe carries no token) has no role and is not an operation;
  * 2. read-only mode — every mutation is refused with 409 (STEWARD_READ_ONLY);
  * 3. validation — params, query and body with zod, 400 naming every bad field;
  * 4. Idempotency-Key — mutations only: a replay answers the first answer and runs nothing;
@@ -53,8 +54,9 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   summary?: string;
   methods: RouteDefinition['methods'];
   route: string;
+  /** Anonymous routes (health) take no role and are not written to the operation log. */
   authLevel?: RouteDefinition['authLevel'];
-  role: AppRole;
+  role?: AppRole;
   mutation: boolean;
   params?: P;
   query?: Q;
@@ -93,6 +95,7 @@ export function defineRoute<
   Q extends z.ZodType | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>): RouteDefinition {
+  if (!spec.role && !isAnonymous(spec)) throw new Error(`route ${spec.name}: a route with a function key needs an app role`);
   return {
     name: spec.name,
     methods: spec.methods,
@@ -128,6 +131,7 @@ export async function executeRoute<P extends Schema, Q extends Schema, B extends
     response = problemOf(spec.name, error);
   }
   response = { ...response, headers: { 'content-type': JSON_CONTENT_TYPE, ...response.headers } };
+  if (isAnonymous(spec)) return response;
   await logOperation(spec.name, request, services, { ...call, at, started, response });
   return response;
 }
@@ -160,14 +164,22 @@ async function answer<P extends Schema, Q extends Schema, B extends Schema>(
   return runOnce(spec, input, idempotencyKey, call);
 }
 
+function isAnonymous(route: { authLevel?: RouteDefinition['authLevel'] }): boolean {
+  return route.authLevel === 'anonymous';
+}
+
 /** 1 and 2: the platform principal's app role (STEWARD_REQUIRE_APP_ROLES), then read-only mode. */
-function authorize(route: { role: AppRole; mutation: boolean }, request: ApiRequest, services: AppServices): ApiResponse | null {
+function authorize(
+  route: { role?: AppRole; mutation: boolean; authLevel?: RouteDefinition['authLevel'] },
+  request: ApiRequest,
+  services: AppServices,
+): ApiResponse | null {
   const principal = request.principal;
-  if (services.settings.requireAppRoles) {
+  if (services.settings.requireAppRoles && !isAnonymous(route)) {
     if (!principal.authenticated) {
       return unauthorizedProblem('Entra authentication is required: call through the Function App with a token of an app registration that has a Steward app role.');
     }
-    if (!principal.roles.includes(route.role)) return forbiddenProblem(route.role);
+    if (!route.role || !principal.roles.includes(route.role)) return forbiddenProblem(route.role ?? 'Steward.Manage');
   }
   if (route.mutation && services.settings.readOnly) return readOnlyProblem();
   return null;

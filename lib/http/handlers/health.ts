@@ -9,8 +9,9 @@ export const healthRoutes = [
     name: 'health',
     methods: ['GET'],
     route: 'health',
+    // A liveness probe carries neither a function key nor a token, and a probe is not an
+    // operation: no app role, no operation-log row.
     authLevel: 'anonymous',
-    role: 'Steward.Read',
     mutation: false,
     async run({ services }) {
       const started = performance.now();
