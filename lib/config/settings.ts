@@ -125,6 +125,10 @@ export const settingsSchema = z.object({
   STEWARD_MAX_CONCURRENCY: intInRange(1, 64).default(8),
   STEWARD_HTTP_RETRIES: intInRange(0, 20).default(6),
   STEWARD_IDEMPOTENCY_TTL_HOURS: intInRange(1, 24 * 30).default(24),
+  STEWARD_SUPPRESSION_MAX_DAYS: intInRange(1, 3650).default(365),
+  STEWARD_TRUST_FORWARDED_HOST: bool.default(false),
+  STEWARD_AUDIT_STALL_SECONDS: intInRange(5, 24 * 3600).default(1800),
+  WEBSITE_HOSTNAME: z.string().optional(),
 });
 
 export type RawSettings = z.infer<typeof settingsSchema>;
@@ -152,6 +156,16 @@ export interface Settings {
   /** Per attempt timeout, calls in flight per service, retries after the first attempt (429/503/504). */
   http: { timeoutMs: number; maxConcurrency: number; retries: number };
   idempotencyTtlHours: number;
+  /** How far ahead a suppression may expire (a suppression is a decision to review, not forever). */
+  suppressionMaxDays: number;
+  /**
+   * Where links (`Location`, the OpenAPI `host`) point when STEWARD_PUBLIC_BASE_URL is unset: the
+   * platform's `X-Forwarded-Host` only when trusted (behind Front Door / App Gateway that sets it),
+   * else the Function App's own name (WEBSITE_HOSTNAME); never the request's Host header.
+   */
+  links: { trustForwardedHost: boolean; siteHostName?: string };
+  /** A run whose steps have made no progress for this long is closed as failed (D3). */
+  auditStallSeconds: number;
 }
 
 export class ConfigurationError extends Error {
@@ -220,5 +234,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     extraCaCertificates: readPemFiles(s.STEWARD_EXTRA_CA_CERTS),
     http: { timeoutMs: s.STEWARD_HTTP_TIMEOUT_MS, maxConcurrency: s.STEWARD_MAX_CONCURRENCY, retries: s.STEWARD_HTTP_RETRIES },
     idempotencyTtlHours: s.STEWARD_IDEMPOTENCY_TTL_HOURS,
+    suppressionMaxDays: s.STEWARD_SUPPRESSION_MAX_DAYS,
+    links: { trustForwardedHost: s.STEWARD_TRUST_FORWARDED_HOST, siteHostName: s.WEBSITE_HOSTNAME },
+    auditStallSeconds: s.STEWARD_AUDIT_STALL_SECONDS,
   };
 }

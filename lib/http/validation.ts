@@ -46,12 +46,20 @@ export const skuReference = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$/, 'expected a SKU part number (e.g. DYN365_ENTERPRISE_SALES) or a SKU id');
 
 /** A security role by name or id. */
-export const roleReference = z
+export const roleReference = z.string().trim().min(1, 'expected a role name or id').max(100, 'a role name has at most 100 characters');
+
+/**
+ * A finding's subject as the suppression routes carry it: in a body, and as the last segment of
+ * `DELETE suppressions/{targetId}/{checkId}/{subjectId}`. So it must be something that segment can
+ * carry: no `/`, `\`, `?`, `#` or `%`, and not `.` or `..` (which a URL resolves away before the
+ * route sees it). Create and delete use this one schema, so what can be created can be deleted.
+ */
+export const subjectId = z
   .string()
-  .trim()
-  .min(1, 'expected a role name or id')
-  .max(100, 'a role name has at most 100 characters')
-  .refine((value) => !/[\u0000-\u001f]/.test(value), 'control characters are not allowed');
+  .min(1, 'expected a subject id, or * for the whole check')
+  .max(200, 'at most 200 characters')
+  .regex(/^[^/\\?#%]+$/, 'a subject id cannot contain / \\ ? # or %')
+  .refine((value) => !/^\.{1,2}$/.test(value), 'a subject id cannot be . or ..');
 
 /**
  * Optional free text: Power Automate sends `null` or `""` for an empty dynamic value, both mean
@@ -62,7 +70,6 @@ export const optionalText = (max: number) =>
     .string()
     .trim()
     .max(max, `at most ${max} characters`)
-    .refine((value) => !/[\u0000-\u001f]/.test(value), 'control characters are not allowed')
     .nullish()
     .transform((value) => (value ? value : undefined));
 
@@ -141,12 +148,35 @@ export function queryObject(query: URLSearchParams): Record<string, string> {
 }
 
 /**
+ * C0 and C1 control characters (NUL, U+0001, line breaks, DEL, U+0080–U+009F). No field of the API
+ * needs one, and passed on they end up in Graph, Dataverse or a table key. Refused here, for every
+ * string of the path, query and body, so no route can forget it.
+ */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+function controlCharacterErrors(value: unknown, where: FieldError['in'], path: PropertyKey[] = []): FieldError[] {
+  if (typeof value === 'string') {
+    return CONTROL_CHARACTER.test(value) ? [{ in: where, pointer: pointerOf(path), detail: 'control characters are not allowed' }] : [];
+  }
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, item]) => [
+    ...(CONTROL_CHARACTER.test(key) ? [{ in: where, pointer: pointerOf([...path, key]), detail: 'control characters are not allowed in a field name' }] : []),
+    ...controlCharacterErrors(item, where, [...path, key]),
+  ]);
+}
+
+/**
  * Parses path parameters, query and body together, so one answer names every bad field of all
  * three. A body that is not JSON is reported as such (the host hands it over as a SyntaxError).
  */
 export function parseRequest<S extends RequestSchemas>(request: ApiRequest, schemas: S): ParsedRequest<S> {
   const errors: FieldError[] = [];
   const run = (schema: z.ZodType | undefined, value: unknown, where: FieldError['in']): unknown => {
+    const refused = controlCharacterErrors(value, where);
+    if (refused.length > 0) {
+      errors.push(...refused);
+      return undefined;
+    }
     if (!schema) return {};
     const result = schema.safeParse(value);
     if (result.success) return result.data;

@@ -252,4 +252,24 @@ describe('the audit API', () => {
 
     expect((await call('GET', 'findings?suppressed=true')).body.count).toBe(before);
   });
+
+  it('refuses subjects the delete route could not carry and control characters, and deletes what it created (D6, D7)', async () => {
+    const base = { checkId: 'dataverse.nested-security-group', targetId: PROD, reason: 'under review', expiresAt: inAMonth() };
+    for (const subjectId of ['.', '..', 'a/b', 'a%2Fb', 'x\u0000y', 'x\u0001']) {
+      const refused = await call('POST', 'suppressions', { ...base, subjectId });
+      expect(refused.status, subjectId).toBe(400);
+      expect(refused.body.errors.map((e: { in: string; pointer: string }) => `${e.in} ${e.pointer}`)).toEqual(['body #/subjectId']);
+    }
+    const tooFar = await call('POST', 'suppressions', { ...base, subjectId: 'x', expiresAt: new Date(Date.now() + 400 * 86_400_000).toISOString() });
+    expect(tooFar.status).toBe(400);
+    expect(tooFar.body.errors[0].detail).toContain('365 days');
+
+    const withSpace = await call('POST', 'suppressions', { ...base, subjectId: 'Salesforce Integration' });
+    expect(withSpace.status).toBe(201);
+    const deleted = await call('DELETE', `suppressions/${PROD}/${base.checkId}/${encodeURIComponent('Salesforce Integration')}`);
+    expect(deleted.status).toBe(204);
+    expect((await runner.listSuppressions({ targetId: PROD })).map((s) => s.subjectId)).not.toContain('Salesforce Integration');
+    const again = await call('DELETE', `suppressions/${PROD}/${base.checkId}/${encodeURIComponent('Salesforce Integration')}`);
+    expect(again.status).toBe(404);
+  });
 });

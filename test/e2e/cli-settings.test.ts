@@ -42,7 +42,7 @@ describe('steward --fixture', () => {
     expect(settings.endpoints.graph).toBe(runtime.simulator!.urls.graph);
     expect(JSON.stringify(settings)).not.toContain('a-real-secret');
 
-    const report = await runtime.audit.run();
+    const report = await runtime.audit.run('cli');
     const audited = report.run.targets.map((t) => t.id);
     expect(audited).toContain(ids.env('Prod'));
     expect(audited).not.toContain(ids.env('Sandbox'));

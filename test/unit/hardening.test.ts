@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { healthRoutes } from '../../lib/http/handlers/health.js';
+import { apiRoutes } from '../../lib/http/routes.js';
 import { OPERATIONS_TABLE } from '../../lib/http/operation-log.js';
-import { memoryApp, memoryServices } from './support/memory-tenant.js';
+import { ENV, memoryApp, memoryServices } from './support/memory-tenant.js';
 import { apiRequest } from './support/requests.js';
 
 /** Issue 12: the defects found under bad input and hostile callers, one test each. */
@@ -20,5 +21,34 @@ describe('health (D2)', () => {
     );
     expect(manager.status).toBe(200);
     expect(services.memoryTables.get(OPERATIONS_TABLE).entities()).toHaveLength(0);
+  });
+});
+
+describe('control characters (D7)', () => {
+  const createUser = apiRoutes.find((r) => r.name === 'users-create')!;
+  it('are refused in every text field before anything reaches Graph, each field named', async () => {
+    const services = memoryServices();
+    const response = await createUser.handle(
+      apiRequest({
+        body: { userPrincipalName: 'dario@contoso.test', displayName: 'Dario\u0000Neri', jobTitle: 'Sales\u0085', department: 'ok', usageLocation: 'IT', environments: [ENV] },
+      }),
+      memoryApp(services),
+    );
+    expect(response.status).toBe(400);
+    const errors = (response.body as { errors: { in: string; pointer: string; detail: string }[] }).errors;
+    expect(errors.map((e) => `${e.in} ${e.pointer}`).sort()).toEqual(['body #/displayName', 'body #/jobTitle']);
+    expect(errors[0]!.detail).toBe('control characters are not allowed');
+    expect(services.tenant.calls).toEqual([]);
+  });
+
+  it('are refused in path parameters and the query too', async () => {
+    const services = memoryServices();
+    const diagnosis = apiRoutes.find((r) => r.name === 'diagnosis-get')!;
+    const response = await diagnosis.handle(
+      apiRequest({ method: 'GET', params: { env: ENV, user: 'alice\u0001@contoso.test' } }),
+      memoryApp(services),
+    );
+    expect(response.status).toBe(400);
+    expect((response.body as { errors: { in: string; pointer: string }[] }).errors.map((e) => `${e.in} ${e.pointer}`)).toEqual(['path #/user']);
   });
 });

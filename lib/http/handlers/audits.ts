@@ -2,13 +2,13 @@ import { z } from 'zod';
 import type { StoredFinding } from '../../domain/finding.js';
 import { defineRoute, json } from '../pipeline.js';
 import { validationProblem } from '../problem.js';
+import { subjectId } from '../validation.js';
 
 /** Audits, findings and suppressions over HTTP (SPEC §2, §4). */
 
 const RUN_ID = z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'expected a run id');
 const TARGET_ID = z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'expected tenant, an environment id or a Salesforce org id');
 const CHECK_ID = z.string().regex(/^[a-z0-9.-]{3,80}$/, 'expected a check id such as dataverse.non-interactive-cap');
-const SUBJECT_ID = z.string().min(1).max(200);
 
 function findingView(f: StoredFinding & { suppressed: boolean }) {
   return {
@@ -114,13 +114,18 @@ export const auditRoutes = [
       checkId: CHECK_ID,
       targetId: TARGET_ID,
       /** `*` suppresses the whole check for the target. */
-      subjectId: SUBJECT_ID.default('*'),
+      subjectId: subjectId.default('*'),
       reason: z.string().trim().min(3).max(1000),
       expiresAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time' }),
     }),
     async run({ audit, services, body, request }) {
-      if (Date.parse(body.expiresAt) <= services.now().getTime()) {
-        return validationProblem([{ in: 'body', pointer: '#/expiresAt', detail: 'must be in the future' }]);
+      const expiresAt = Date.parse(body.expiresAt);
+      const now = services.now().getTime();
+      if (expiresAt <= now) return validationProblem([{ in: 'body', pointer: '#/expiresAt', detail: 'must be in the future' }]);
+      const maxDays = services.settings.suppressionMaxDays;
+      if (expiresAt > now + maxDays * 86_400_000) {
+        // A suppression is a decision to look again, not a way to hide a finding for good.
+        return validationProblem([{ in: 'body', pointer: '#/expiresAt', detail: `at most ${maxDays} days ahead (STEWARD_SUPPRESSION_MAX_DAYS)` }]);
       }
       return json(201, await audit.suppress(body, request.principal.id));
     },
@@ -131,7 +136,7 @@ export const auditRoutes = [
     route: 'suppressions/{targetId}/{checkId}/{subjectId}',
     role: 'Steward.Audit',
     mutation: true,
-    params: z.object({ targetId: TARGET_ID, checkId: CHECK_ID, subjectId: SUBJECT_ID }),
+    params: z.object({ targetId: TARGET_ID, checkId: CHECK_ID, subjectId }),
     async run({ audit, params }) {
       await audit.unsuppress(params.checkId, params.targetId, params.subjectId);
       return { status: 204 };
