@@ -13,6 +13,7 @@ import {
   unauthorizedProblem,
   validationProblem,
 } from './problem.js';
+import { publicOrigin } from './public-origin.js';
 import { parseRequest } from './validation.js';
 
 /**
@@ -39,7 +40,7 @@ export interface RouteInput<P, Q, B> {
   /** The audit's front door (start, read runs and findings, suppress). */
   audit: AuditRunner;
   /**
-   * Absolute URL of a route (for `Location`), from STEWARD_PUBLIC_BASE_URL or the request's origin.
+   * Absolute URL of a route (for `Location`), from the public origin (public-origin.ts), never the Host header.
    * Takes the route with or without its `/api/` prefix: `audits/1` and `/api/audits/1` are the same.
    */
   link(path: string): string;
@@ -77,12 +78,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 }
 
 export function baseUrl(request: ApiRequest, services: AppServices): string {
-  if (services.settings.publicBaseUrl) return services.settings.publicBaseUrl.replace(/\/+$/, '');
-  try {
-    return new URL(request.url).origin;
-  } catch {
-    return '';
-  }
+  return publicOrigin(request, services.settings);
 }
 
 export function apiLink(base: string, path: string): string {

@@ -52,3 +52,18 @@ describe('control characters (D7)', () => {
     expect((response.body as { errors: { in: string; pointer: string }[] }).errors.map((e) => `${e.in} ${e.pointer}`)).toEqual(['path #/user']);
   });
 });
+
+describe('links (D8)', () => {
+  const openapi = apiRoutes.find((r) => r.name === 'openapi')!;
+  const hostile = (headers: Record<string, string>) =>
+    ({ ...apiRequest({ method: 'GET', headers: { host: 'evil.example', ...headers } }), url: 'https://evil.example/api/openapi.json' });
+
+  it('never reflects the Host header into the OpenAPI host; uses the site name, or a trusted forwarded host', async () => {
+    const plain = await openapi.handle(hostile({}), memoryApp(memoryServices()));
+    expect((plain.body as { host?: string }).host).toBeUndefined();
+    const site = memoryServices(undefined, { settings: { links: { trustForwardedHost: false, siteHostName: 'steward-prod.azurewebsites.net' } } });
+    expect((await openapi.handle(hostile({ 'x-forwarded-host': 'evil.example' }), memoryApp(site))).body).toMatchObject({ host: 'steward-prod.azurewebsites.net' });
+    const trusted = memoryServices(undefined, { settings: { links: { trustForwardedHost: true } } });
+    expect((await openapi.handle(hostile({ 'x-forwarded-host': 'steward.contoso.com' }), memoryApp(trusted))).body).toMatchObject({ host: 'steward.contoso.com' });
+  });
+});

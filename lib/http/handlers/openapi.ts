@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { RouteDefinition } from '../api.js';
 import { buildOpenApiDocument } from '../openapi.js';
 import { defineRoute, json } from '../pipeline.js';
+import { publicOrigin } from '../public-origin.js';
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
 function appVersion(): string {
@@ -27,7 +28,8 @@ export function openApiRoutes(routes: () => readonly RouteDefinition[]) {
       role: 'Steward.Read',
       mutation: false,
       async run({ request, services }) {
-        const host = services.settings.publicBaseUrl ? new URL(services.settings.publicBaseUrl).host : new URL(request.url).host;
+        const origin = publicOrigin(request, services.settings);
+        const host = origin ? new URL(origin).host : undefined;
         return json(200, buildOpenApiDocument(routes(), { host, version }));
       },
     }),
