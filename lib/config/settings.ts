@@ -127,7 +127,6 @@ export const settingsSchema = z.object({
   STEWARD_IDEMPOTENCY_TTL_HOURS: intInRange(1, 24 * 30).default(24),
   STEWARD_SUPPRESSION_MAX_DAYS: intInRange(1, 3650).default(365),
   STEWARD_TRUST_FORWARDED_HOST: bool.default(false),
-  STEWARD_AUDIT_STALL_SECONDS: intInRange(5, 24 * 3600).default(1800),
   WEBSITE_HOSTNAME: z.string().optional(),
 });
 
@@ -164,8 +163,6 @@ export interface Settings {
    * else the Function App's own name (WEBSITE_HOSTNAME); never the request's Host header.
    */
   links: { trustForwardedHost: boolean; siteHostName?: string };
-  /** A run whose steps have made no progress for this long is closed as failed (D3). */
-  auditStallSeconds: number;
 }
 
 export class ConfigurationError extends Error {
@@ -236,6 +233,5 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     idempotencyTtlHours: s.STEWARD_IDEMPOTENCY_TTL_HOURS,
     suppressionMaxDays: s.STEWARD_SUPPRESSION_MAX_DAYS,
     links: { trustForwardedHost: s.STEWARD_TRUST_FORWARDED_HOST, siteHostName: s.WEBSITE_HOSTNAME },
-    auditStallSeconds: s.STEWARD_AUDIT_STALL_SECONDS,
   };
 }
