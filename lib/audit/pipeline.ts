@@ -171,7 +171,7 @@ export class AuditPipeline {
     target.name = environment.displayName;
     const directory = await this.runs.directory(runId);
     if (!directory) throw new RunDataMissing('directory-unavailable', 'the directory snapshot of the run is missing (the tenant target failed)');
-    const data = await collectEnvironment(sources.dataverse, environment);
+    const data = await collectEnvironment(sources, environment, directory.groups);
     const findings = runEnvironmentChecks(directory, data, settings);
     // Stored alongside the findings (awaited with them, before the target is marked done).
     const summaryStored = this.runs.putSummary(runId, summarizeEnvironmentUsers(target.id, data.systemUsers, directory));
