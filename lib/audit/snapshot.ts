@@ -1,4 +1,5 @@
 import type { LicenseCatalog } from '../domain/licenses.js';
+import type { MonthlyPrice } from '../domain/money.js';
 import type { AdminRole, AdminRoleMembers, DataverseTeam, DirectoryUser, Environment, SecurityGroup, SubscribedSku, SystemUser } from '../domain/model.js';
 
 /** What a run reads of the directory once (the tenant target), shared by every environment's checks. */
@@ -56,6 +57,7 @@ export interface DirectorySnapshotJson {
     environmentSkuIds: string[];
     freeDataversePlanSkuIds: string[];
     marketingTenantLicense: boolean;
+    prices?: [string, MonthlyPrice][];
   };
   adminRoles: Record<AdminRole, string[]>;
   groups: SecurityGroup[];
@@ -71,6 +73,7 @@ export function directoryToJson(s: DirectorySnapshot): DirectorySnapshotJson {
       environmentSkuIds: [...s.catalog.environmentSkuIds],
       freeDataversePlanSkuIds: [...s.catalog.freeDataversePlanSkuIds],
       marketingTenantLicense: s.catalog.marketingTenantLicense,
+      prices: [...s.catalog.prices],
     },
     adminRoles: {
       globalAdministrator: [...s.adminRoles.globalAdministrator],
@@ -91,6 +94,7 @@ export function directoryFromJson(j: DirectorySnapshotJson): DirectorySnapshot {
       environmentSkuIds: new Set(j.catalog.environmentSkuIds),
       freeDataversePlanSkuIds: new Set(j.catalog.freeDataversePlanSkuIds),
       marketingTenantLicense: j.catalog.marketingTenantLicense,
+      prices: new Map(j.catalog.prices ?? []),
     },
     adminRoles: {
       globalAdministrator: new Set(j.adminRoles.globalAdministrator),

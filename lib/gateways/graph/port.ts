@@ -40,9 +40,18 @@ export interface UserAccessFacts {
   securityGroupName: string | null;
 }
 
+export interface ListUsersOptions {
+  /** L2: the tenant refused `signInActivity` (403); the listing went on without it. */
+  onSignInActivityRefused?: (message: string) => void;
+}
+
 export interface DirectoryGateway {
-  /** Every user, all pages (999 a page), with the properties Steward reads. */
-  listUsers(): Pages<DirectoryUser>;
+  /**
+   * Every user, all pages, with the properties Steward reads and `signInActivity` (L2), for the
+   * audit. When the tenant refuses `signInActivity`, the users are listed without it (their
+   * `signInActivity` is null) and `onSignInActivityRefused` is told.
+   */
+  listUsers(options?: ListUsersOptions): Pages<DirectoryUser>;
   /** By object id or UPN; null when there is no such user. */
   getUser(idOrUpn: string): Promise<DirectoryUser | null>;
   /** By UPN (the value escaped); null when none. */
