@@ -3,6 +3,7 @@ import type { Finding } from '../../domain/finding.js';
 import { groupPeople, groupTeamsOf, isGroupTeam, type GroupPeople } from '../../domain/group-teams.js';
 import { environmentLicensesOf, holdsAnyLicense, holdsEnvironmentLicense, licenseNamesOf } from '../../domain/licenses.js';
 import { AccessMode, type DataverseTeam, type DirectoryUser, type Environment, type SecurityGroup, type SystemUser } from '../../domain/model.js';
+import { monthlyCostOf } from '../../domain/money.js';
 import { profileDifferences } from '../../domain/profile-sync.js';
 import { isApplicationUser, isNonInteractiveUser, isRegularUser } from '../../domain/user-kinds.js';
 import { adminRolesOf, type DirectorySnapshot, type EnvironmentData, type EnvironmentUserSummary } from '../snapshot.js';
@@ -138,7 +139,13 @@ function nonInteractiveLicensed(ctx: EnvironmentContext, row: SystemUser, user: 
     subjectId: user.id,
     severity: 'warning',
     title: `${ctx.envName}: non-interactive user ${user.userPrincipalName} still holds a license`,
-    details: { environment: ctx.envName, userPrincipalName: user.userPrincipalName, licenses: licenseNamesOf(user, ctx.directory.catalog), systemUserId: row.id },
+    details: {
+      environment: ctx.envName,
+      userPrincipalName: user.userPrincipalName,
+      licenses: licenseNamesOf(user, ctx.directory.catalog),
+      systemUserId: row.id,
+      monthlyCost: monthlyCostOf(user.assignedSkuIds, ctx.directory.catalog.prices),
+    },
   });
 }
 
@@ -150,7 +157,13 @@ function administrativeLicensed(ctx: EnvironmentContext, row: SystemUser, user: 
     subjectId: user.id,
     severity: 'warning',
     title: `${ctx.envName}: administrative user ${user.userPrincipalName} holds an environment license`,
-    details: { environment: ctx.envName, userPrincipalName: user.userPrincipalName, licenses: environmentLicensesOf(user, ctx.directory.catalog), systemUserId: row.id },
+    details: {
+      environment: ctx.envName,
+      userPrincipalName: user.userPrincipalName,
+      licenses: environmentLicensesOf(user, ctx.directory.catalog),
+      systemUserId: row.id,
+      monthlyCost: monthlyCostOf(user.assignedSkuIds.filter((id) => ctx.directory.catalog.environmentSkuIds.has(id)), ctx.directory.catalog.prices),
+    },
   });
 }
 
