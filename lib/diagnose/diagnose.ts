@@ -1,4 +1,4 @@
-import { evaluateEligibility, type Eligibility, type GroupStanding, type Reason } from '../domain/eligibility.js';
+import { describeAdminRoles, evaluateEligibility, type Eligibility, type GroupStanding, type Reason } from '../domain/eligibility.js';
 import { buildLicenseCatalog } from '../domain/licenses.js';
 import { groupPeople, groupTeamsOf, isGroupTeam } from '../domain/group-teams.js';
 import { AccessMode, type DataverseTeam, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
@@ -67,8 +67,21 @@ export async function diagnose(services: AppServices, userRef: string, environme
     expectedAccessMode: eligibility.expectedAccessMode,
     currentRow,
     reasons: eligibility.reasons,
-    notes,
+    notes: [...notes, ...adminThroughGroupNotes(facts)],
   };
+}
+
+/** U5: an admin role held through a role-assignable group counts for D4's exemptions: say through which group. */
+function adminThroughGroupNotes(facts: AccessFacts): Reason[] {
+  return [...facts.adminRoleGroups].map(([role, groups]) => {
+    const label = describeAdminRoles(new Set([role]))[0]!;
+    const names = groups.map((g) => `"${g.displayName ?? g.id}"`).join(', ');
+    return {
+      factId: 'U5',
+      message: `The user is a ${label} through ${groups.length === 1 ? 'the role-assignable group' : 'one of the role-assignable groups'} ${names || '(not readable)'}: a direct member of a group that holds the role holds it, and counts as a ${label} for D4.`,
+      remediation: `Nothing to do for access. To withdraw the role, remove the user from the group, or the role assignment from the group (U5).`,
+    };
+  });
 }
 
 /** The user's row, by the Entra object id, or by the id asked for when Entra no longer knows it (D4.1). */

@@ -52,7 +52,7 @@ export type WireUser = Pick<User, (typeof AUDIT_USER_SELECT)[number]>;
 
 /** A member of a mixed directory collection (`members`, `memberOf`…): Graph tags each with `@odata.type`. */
 export type WireDirectoryObject = DirectoryObject &
-  Partial<Pick<Group, 'displayName'>> &
+  Partial<Pick<Group, 'displayName' | 'isAssignableToRole'>> &
   Partial<Pick<DirectoryRole, 'roleTemplateId'>> & { '@odata.type'?: string };
 
 export const ODATA_TYPE = {

@@ -52,6 +52,26 @@ function isSignInActivityRefusal(error: unknown): error is ServiceError {
 
 export type GraphDirectoryOptions = GraphClientOptions;
 
+/**
+ * A user's admin roles from `memberOf` (direct: roles assigned to the user, and groups) and
+ * `transitiveMemberOf` ("groups, directory roles, and administrative units that the user is a member
+ * of through either direct or transitive membership", v1.0 user-list-transitivememberof). A role in
+ * the second and not the first is held through a role-assignable group (U5); since such a group
+ * cannot hold groups, it is one of the user's direct groups with `isAssignableToRole`.
+ */
+function adminRolesOfUser(memberOf: WireDirectoryObject[], transitive: WireDirectoryObject[]): Pick<UserAccessFacts, 'adminRoles' | 'adminRoleGroups'> {
+  const direct = new Set(memberOf.map(adminRoleOf).filter((r): r is AdminRole => r !== undefined));
+  const adminRoles = new Set(direct);
+  const adminRoleGroups = new Map<AdminRole, { id: string; displayName: string | null }[]>();
+  const assignable = memberOf.filter((o) => memberKind(o) === 'group' && o.isAssignableToRole === true).map((o) => ({ id: o.id ?? '', displayName: o.displayName ?? null }));
+  for (const role of transitive.map(adminRoleOf)) {
+    if (!role || direct.has(role)) continue;
+    adminRoles.add(role);
+    adminRoleGroups.set(role, assignable);
+  }
+  return { adminRoles, adminRoleGroups };
+}
+
 /** Microsoft Entra ID through Microsoft Graph v1.0: one method per remote operation. */
 export class GraphDirectoryGateway implements DirectoryGateway {
   private readonly graph: GraphClient;
@@ -233,11 +253,7 @@ export class GraphDirectoryGateway implements DirectoryGateway {
     }
     const directGroupIds = memberOf.filter((o) => memberKind(o) === 'group').map((o) => o.id ?? '');
     const direct = new Set(directGroupIds);
-    const adminRoles = new Set<AdminRole>();
-    for (const object of [...memberOf, ...transitive]) {
-      const role = adminRoleOf(object);
-      if (role) adminRoles.add(role);
-    }
+    const { adminRoles, adminRoleGroups } = adminRolesOfUser(memberOf, transitive);
     return {
       user: isOk(userResponse.status) ? toDirectoryUser(userResponse.body as WireUser) : null,
       skus: skus.map(toSubscribedSku),
@@ -246,6 +262,7 @@ export class GraphDirectoryGateway implements DirectoryGateway {
         .filter((o) => memberKind(o) === 'group' && !direct.has(o.id ?? ''))
         .map((o) => ({ id: o.id ?? '', displayName: o.displayName ?? null })),
       adminRoles,
+      adminRoleGroups,
       securityGroupOwnerIds: owners.map((o) => o.id ?? '').filter((id) => id !== ''),
       securityGroupNestedGroups: nested.filter((o) => memberKind(o) === 'group').map(toGroupMember),
       securityGroupName,

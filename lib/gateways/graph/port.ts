@@ -33,6 +33,11 @@ export interface UserAccessFacts {
   /** Groups the user is a member of through nesting (id and name), direct ones excluded. */
   nestedGroups: { id: string; displayName: string | null }[];
   adminRoles: Set<AdminRole>;
+  /**
+   * U5: the admin roles held through a role-assignable group, and the user's role-assignable groups
+   * that may give it (the groups the user is a direct member of; a role-assignable group cannot nest).
+   */
+  adminRoleGroups: Map<AdminRole, { id: string; displayName: string | null }[]>;
   /** Owners of the security group asked about (ids); empty when none was asked. */
   securityGroupOwnerIds: string[];
   /** Direct group members of the security group asked about (E4). */
