@@ -29,7 +29,7 @@ const expected = JSON.parse(readFileSync(join(root, 'fixtures', 'licence-waste.e
 };
 
 const run = promisify(execFile);
-const key = (f: ExpectedFinding) => `${f.checkId} ${f.targetId} ${f.subjectId} ${f.severity}`;
+const key = (f: Pick<ExpectedFinding, 'checkId' | 'targetId' | 'subjectId' | 'severity'>) => `${f.checkId} ${f.targetId} ${f.subjectId} ${f.severity}`;
 const waste = new Set<string>(LICENCE_WASTE_CHECKS);
 
 type AuditJson = { status: string; targets: { id: string; status: string }[]; findings: (ExpectedFinding & { details: Record<string, unknown>; remediation: string })[] };
