@@ -73,18 +73,21 @@ const salesforceOrg = z
 
 export type SalesforceOrgSettings = z.infer<typeof salesforceOrg>;
 
-const jsonArrayOf = <T extends z.ZodType>(item: T) =>
+/** A setting holding JSON, parsed and then checked by `schema`. */
+const jsonSetting = <T extends z.ZodType>(schema: T, expected: string) =>
   z
     .string()
     .transform((text, ctx) => {
       try {
         return JSON.parse(text) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected a JSON array' });
+        ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
         return z.NEVER;
       }
     })
-    .pipe(z.array(item));
+    .pipe(schema);
+
+const jsonArrayOf = <T extends z.ZodType>(item: T) => jsonSetting(z.array(item), 'a JSON array');
 
 /** SPEC §7 Money: a SKU's monthly price per user, in one currency (ISO 4217 code). */
 export const licensePriceSchema = z.object({
@@ -94,17 +97,7 @@ export const licensePriceSchema = z.object({
 export type LicensePrice = z.infer<typeof licensePriceSchema>;
 
 /** `STEWARD_LICENSE_PRICES`: JSON `{ "<skuPartNumber>": { "monthly": 10.5, "currency": "EUR" } }`. */
-const licensePrices = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'expected a JSON object of skuPartNumber → { monthly, currency }' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string().min(1), licensePriceSchema));
+const licensePrices = jsonSetting(z.record(z.string().min(1), licensePriceSchema), 'a JSON object of skuPartNumber → { monthly, currency }');
 
 const isoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'expected an ISO 8601 date and time, e.g. 2026-03-01T00:00:00Z');
 

@@ -54,12 +54,8 @@ describe('licence waste and access truth (SPEC §7)', () => {
   });
 
   describe('in process', () => {
-    let fixture: Fixture;
     let t: TestServices;
-    beforeAll(async () => {
-      fixture = loadFixture(fixturePath);
-      t = await startTestServices(fixture);
-    });
+    beforeAll(async () => void (t = await startTestServices(loadFixture(fixturePath))));
     afterAll(() => t?.stop());
 
     it('diagnose shows a role that comes only from a group team, with the team, and no U3 note', async () => {
