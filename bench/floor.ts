@@ -8,12 +8,12 @@ import {
   isIntegrationProfileName,
   isIntegrationUsername,
 } from '../lib/domain/copilot-for-sales-names.js';
-import { ADMIN_ROLE_TEMPLATE_IDS } from '../lib/domain/model.js';
+import { ADMIN_ROLE_TEMPLATE_IDS, type AdminRole } from '../lib/domain/model.js';
 import { DATAVERSE_PAGE_SIZE } from '../lib/gateways/dataverse/client.js';
 import { SYSTEMUSER_EXPAND, SYSTEMUSER_SELECT, TEAM_EXPAND, TEAM_SELECT } from '../lib/gateways/dataverse/dto.js';
 import { GRAPH_BATCH_LIMIT, GRAPH_PAGE_SIZE, GRAPH_SCOPE } from '../lib/gateways/graph/client.js';
-import { USER_SELECT } from '../lib/gateways/graph/dto.js';
-import { odataString, pathSegment } from '../lib/gateways/http/odata.js';
+import { AUDIT_USER_PAGE_SIZE, AUDIT_USER_SELECT, adminRoleAssignmentRequests } from '../lib/gateways/graph/dto.js';
+import { pathSegment } from '../lib/gateways/http/odata.js';
 import { toEnvironment, type WireEnvironment } from '../lib/gateways/powerplatform/dto.js';
 import { BAP_API_VERSION } from '../lib/gateways/powerplatform/operations.js';
 import { DEFAULT_SALESFORCE_API_VERSION } from '../lib/gateways/salesforce/client.js';
@@ -33,9 +33,10 @@ import { soqlList, soqlString } from '../lib/gateways/salesforce/soql-literal.js
  * - tokens: Microsoft Graph, the Power Platform admin API, one per Dataverse instance, one per
  *   Salesforce org (a client needs them before its first page);
  * - BAP: every page of the admin environment list;
- * - Graph: every page of `/users` (999, Steward's `$select`), `/subscribedSkus`, and in JSON
- *   batches of 20 the three admin roles' members, each security group's object (its name is quoted
- *   by findings), first page of members and of owners; then every further page of those lists;
+ * - Graph: every page of `/users` (500 a page: Steward's `$select` includes `signInActivity`),
+ *   `/subscribedSkus`, and in JSON batches of 20 the three admin roles' assignments (R2), each
+ *   security group's object (its name is quoted by findings), first page of members and of owners;
+ *   then every further page of those lists;
  * - Dataverse, per environment: every page of `systemusers` (5,000 a page, with the role
  *   expansion) and of `teams` (with roles and members), in parallel;
  * - Salesforce, per org: the six queries of the first round, in parallel, then the queries of
@@ -161,15 +162,12 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
     }
   };
 
-  const users = followGraph(`${graph}/users${q({ $select: USER_SELECT.join(','), $top: GRAPH_PAGE_SIZE })}`);
+  const users = followGraph(`${graph}/users${q({ $select: AUDIT_USER_SELECT.join(','), $top: AUDIT_USER_PAGE_SIZE })}`);
   const skus = followGraph(`${graph}/subscribedSkus`);
   const groupIds = [...new Set(audited.map((e) => e.securityGroupId).filter((id): id is string => !!id))];
   const items = [
-    ...Object.values(ADMIN_ROLE_TEMPLATE_IDS).map((template, i) => ({
-      id: `r${i}`,
-      method: 'GET',
-      url: `/directoryRoles(roleTemplateId=${odataString(template)})/members${q({ $select: 'id', $top: GRAPH_PAGE_SIZE })}`,
-    })),
+    // R2: the admin roles' assignments, paged (role-assignable groups' members would add pages: none in the bench tenant).
+    ...adminRoleAssignmentRequests(Object.keys(ADMIN_ROLE_TEMPLATE_IDS) as AdminRole[]),
     ...groupIds.flatMap((id, i) => [
       { id: `g${i}`, method: 'GET', url: `/groups/${pathSegment(id)}${q({ $select: 'id,displayName' })}` },
       { id: `m${i}`, method: 'GET', url: `/groups/${pathSegment(id)}/members${q({ $select: 'id,displayName', $top: GRAPH_PAGE_SIZE })}` },

@@ -173,6 +173,10 @@ export async function startSimulator(fixtureInput: Fixture | unknown, options: S
       ...(settings.salesforceIntegrationLicenseWarnAt !== undefined
         ? { STEWARD_SF_INTEGRATION_LICENSE_WARN_AT: String(settings.salesforceIntegrationLicenseWarnAt) }
         : {}),
+      ...(settings.inactiveDays !== undefined ? { STEWARD_INACTIVE_DAYS: String(settings.inactiveDays) } : {}),
+      ...(settings.licenseHeadroomWarnAt !== undefined ? { STEWARD_LICENSE_HEADROOM_WARN_AT: String(settings.licenseHeadroomWarnAt) } : {}),
+      ...(settings.licensePrices !== undefined ? { STEWARD_LICENSE_PRICES: JSON.stringify(settings.licensePrices) } : {}),
+      ...(settings.auditTime !== undefined ? { STEWARD_AUDIT_TIME: settings.auditTime } : {}),
       ...extra,
     }),
     stop: async () => {

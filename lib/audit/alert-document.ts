@@ -1,4 +1,5 @@
 import { SEVERITY_RANK, type Severity, type StoredFinding } from '../domain/finding.js';
+import { reclaimableMonthlyTotals, type Money } from '../domain/money.js';
 import { openStateInRun } from './lifecycle.js';
 
 /** Version of the alert payload the Logic App receives; bump on any breaking change (schemas/alert.schema.json). */
@@ -12,7 +13,16 @@ export interface AlertDocument {
   generatedAt: string;
   runStatus: string;
   /** Open findings by severity after this run (suppressed ones excluded), and what changed. */
-  summary: { critical: number; warning: number; info: number; alerted: number; resolved: number; suppressed: number };
+  summary: {
+    critical: number;
+    warning: number;
+    info: number;
+    alerted: number;
+    resolved: number;
+    suppressed: number;
+    /** SPEC §7 Money: the monthly cost of the open licence-waste findings, one entry per currency (never summed across). */
+    reclaimableMonthly: Money[];
+  };
   links: { run: string | null; findings: string | null };
   findings: {
     change: 'opened' | 'reopened' | 'severity-raised' | 'now-alerting';
@@ -69,7 +79,13 @@ export function buildAlertDocument(input: {
     tenantId: input.tenantId,
     generatedAt: input.now.toISOString(),
     runStatus: input.runStatus,
-    summary: { ...bySeverity, alerted: findings.length, resolved: input.resolvedCount, suppressed: input.suppressedCount },
+    summary: {
+      ...bySeverity,
+      alerted: findings.length,
+      resolved: input.resolvedCount,
+      suppressed: input.suppressedCount,
+      reclaimableMonthly: reclaimableMonthlyTotals(input.open),
+    },
     links: { run: base ? `${base}/api/audits/${encodeURIComponent(input.runId)}` : null, findings: base ? `${base}/api/findings?status=open` : null },
     findings,
   };

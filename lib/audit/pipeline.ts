@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { TARGET_FAILED_CHECK, checkIdsOf } from '../domain/check-catalogue.js';
+import { TARGET_FAILED_CHECK, checkIdsOf, type CheckId } from '../domain/check-catalogue.js';
 import { findingKey, type AuditRun, type Finding, type RunStatus, type RunTarget, type StoredFinding } from '../domain/finding.js';
 import type { Environment } from '../domain/model.js';
 import { isSuppressed } from '../domain/suppression.js';
@@ -27,6 +27,7 @@ import { NOT_AUDITED, RunDataMissing, describeError, failureOf, targetFailedFind
 const TENANT_TARGET = 'tenant';
 const DIRECTORY_CHECKS = checkIdsOf('directory');
 const CROSS_ENVIRONMENT_CHECKS = checkIdsOf('cross-environment');
+const INACTIVITY_CHECK = 'entra.inactive-licensed-user' satisfies CheckId;
 
 /** The few settings the audit reads. */
 export type AuditSettings = Pick<
@@ -39,6 +40,10 @@ export type AuditSettings = Pick<
   | 'nonInteractiveWarnAt'
   | 'salesforceIntegrationLicenseWarnAt'
   | 'publicBaseUrl'
+  | 'inactiveDays'
+  | 'licenseHeadroomWarnAt'
+  | 'licensePrices'
+  | 'auditTime'
 > & { alerts: Pick<Settings['alerts'], 'minimumSeverity'> };
 
 /** An open finding after a run, with its state in that run. */
@@ -171,7 +176,7 @@ export class AuditPipeline {
     target.name = environment.displayName;
     const directory = await this.runs.directory(runId);
     if (!directory) throw new RunDataMissing('directory-unavailable', 'the directory snapshot of the run is missing (the tenant target failed)');
-    const data = await collectEnvironment(sources.dataverse, environment);
+    const data = await collectEnvironment(sources, environment, directory.groups);
     const findings = runEnvironmentChecks(directory, data, settings);
     // Stored alongside the findings (awaited with them, before the target is marked done).
     const summaryStored = this.runs.putSummary(runId, summarizeEnvironmentUsers(target.id, data.systemUsers, directory));
@@ -258,8 +263,12 @@ export class AuditPipeline {
     const tenant = targets.find((t) => t.id === TENANT_TARGET);
     const directory = tenant && tenant.status !== 'failed' ? await this.runs.directory(runId) : null;
     if (!tenant || !directory) return [];
-    const findings = runDirectoryChecks(directory);
+    // settings.auditTime (a fixture's clock, the CLI's --now) is "now" for ages (L2).
+    const auditNow = this.deps.settings.auditTime ? new Date(this.deps.settings.auditTime) : this.deps.now();
+    const findings = runDirectoryChecks(directory, this.deps.settings, auditNow);
     const checkIds = new Set<string>([...DIRECTORY_CHECKS, TARGET_FAILED_CHECK]);
+    // L2: without signInActivity the inactivity check did not run: it resolves nothing this run.
+    if (directory.signInActivityAvailable === false) checkIds.delete(INACTIVITY_CHECK);
     const environmentsOk = targets.filter((t) => t.kind === 'environment').every((t) => t.status === 'succeeded' || t.status === 'skipped');
     if (environmentsOk) {
       findings.push(...runCrossEnvironmentChecks(directory, await this.runs.summaries(runId)));

@@ -1,5 +1,6 @@
 import type { LicenseCatalog } from '../domain/licenses.js';
-import type { AdminRole, AdminRoleMembers, DataverseTeam, DirectoryUser, Environment, SecurityGroup, SystemUser } from '../domain/model.js';
+import type { MonthlyPrice } from '../domain/money.js';
+import type { AdminRole, AdminRoleMembers, DataverseTeam, DirectoryUser, Environment, SecurityGroup, SubscribedSku, SystemUser } from '../domain/model.js';
 
 /** What a run reads of the directory once (the tenant target), shared by every environment's checks. */
 export interface DirectorySnapshot {
@@ -8,6 +9,10 @@ export interface DirectorySnapshot {
   adminRoles: AdminRoleMembers;
   /** The environments' security groups with direct members and owners. */
   groups: Map<string, SecurityGroup>;
+  /** The tenant's subscriptions (L4). */
+  skus: SubscribedSku[];
+  /** L2: false when Graph refused `signInActivity` (the users were read without it). */
+  signInActivityAvailable: boolean;
 }
 
 /** What a run reads of one environment. */
@@ -15,6 +20,8 @@ export interface EnvironmentData {
   environment: Environment;
   systemUsers: SystemUser[];
   teams: DataverseTeam[];
+  /** U4: the Entra groups of the environment's group teams (direct members and owners), by lower-case id. */
+  groupTeamGroups?: Map<string, SecurityGroup>;
 }
 
 /** Per environment, what the cross-environment check needs (kept in storage between fan-out steps). */
@@ -50,9 +57,12 @@ export interface DirectorySnapshotJson {
     environmentSkuIds: string[];
     freeDataversePlanSkuIds: string[];
     marketingTenantLicense: boolean;
+    prices?: [string, MonthlyPrice][];
   };
   adminRoles: Record<AdminRole, string[]>;
   groups: SecurityGroup[];
+  skus: SubscribedSku[];
+  signInActivityAvailable: boolean;
 }
 
 export function directoryToJson(s: DirectorySnapshot): DirectorySnapshotJson {
@@ -63,6 +73,7 @@ export function directoryToJson(s: DirectorySnapshot): DirectorySnapshotJson {
       environmentSkuIds: [...s.catalog.environmentSkuIds],
       freeDataversePlanSkuIds: [...s.catalog.freeDataversePlanSkuIds],
       marketingTenantLicense: s.catalog.marketingTenantLicense,
+      prices: [...s.catalog.prices],
     },
     adminRoles: {
       globalAdministrator: [...s.adminRoles.globalAdministrator],
@@ -70,6 +81,8 @@ export function directoryToJson(s: DirectorySnapshot): DirectorySnapshotJson {
       dynamics365Administrator: [...s.adminRoles.dynamics365Administrator],
     },
     groups: [...s.groups.values()],
+    skus: s.skus,
+    signInActivityAvailable: s.signInActivityAvailable,
   };
 }
 
@@ -81,6 +94,7 @@ export function directoryFromJson(j: DirectorySnapshotJson): DirectorySnapshot {
       environmentSkuIds: new Set(j.catalog.environmentSkuIds),
       freeDataversePlanSkuIds: new Set(j.catalog.freeDataversePlanSkuIds),
       marketingTenantLicense: j.catalog.marketingTenantLicense,
+      prices: new Map(j.catalog.prices ?? []),
     },
     adminRoles: {
       globalAdministrator: new Set(j.adminRoles.globalAdministrator),
@@ -88,5 +102,7 @@ export function directoryFromJson(j: DirectorySnapshotJson): DirectorySnapshot {
       dynamics365Administrator: new Set(j.adminRoles.dynamics365Administrator),
     },
     groups: new Map(j.groups.map((g) => [g.id, g])),
+    skus: j.skus ?? [],
+    signInActivityAvailable: j.signInActivityAvailable ?? true,
   };
 }

@@ -1,12 +1,15 @@
 import cliProgress from 'cli-progress';
 import type { AuditRunReport } from '../audit/pipeline.js';
 import { SEVERITY_RANK, findingKey } from '../domain/finding.js';
+import { formatMoney, reclaimableMonthlyTotals } from '../domain/money.js';
 import { openRuntime } from './runtime.js';
 
 export interface AuditCommandOptions {
   fixture?: string;
   storage?: string;
   json?: boolean;
+  /** ISO time the audit takes as "now" for ages (L2); overrides the fixture's settings.auditTime. */
+  now?: string;
 }
 
 /** The JSON of SPEC §6 for one run. */
@@ -58,6 +61,9 @@ export function renderAuditTable(report: AuditRunReport): string {
   const counts = { critical: 0, warning: 0, info: 0 };
   for (const f of json.findings) counts[f.severity]++;
   lines.push(`Findings: ${json.findings.length} (critical ${counts.critical}, warning ${counts.warning}, info ${counts.info}); resolved by this run: ${json.resolved.length}`);
+  // SPEC §7 Money: per currency, never summed across currencies.
+  const reclaimable = reclaimableMonthlyTotals(json.findings.filter((f) => !f.suppressed));
+  if (reclaimable.length > 0) lines.push(`Licences reclaimable each month: ${formatMoney(reclaimable)}`);
   let current = '';
   for (const f of findings) {
     if (f.targetId !== current) {
@@ -79,7 +85,7 @@ export function renderAuditTable(report: AuditRunReport): string {
 }
 
 export async function runAuditCommand(options: AuditCommandOptions): Promise<void> {
-  const runtime = await openRuntime(options);
+  const runtime = await openRuntime({ ...options, env: options.now ? { STEWARD_AUDIT_TIME: options.now } : undefined });
   try {
     const showProgress = !options.json && process.stderr.isTTY;
     const bar = showProgress

@@ -18,6 +18,7 @@ program
   .option(...fixture)
   .option(...storage)
   .option('--json', 'print the run as JSON (SPEC §6)')
+  .option('--now <time>', 'ISO time the audit takes as "now" for sign-in ages (overrides the fixture\'s settings.auditTime)')
   .action((options) => runAuditCommand(options));
 
 program

@@ -73,18 +73,33 @@ const salesforceOrg = z
 
 export type SalesforceOrgSettings = z.infer<typeof salesforceOrg>;
 
-const jsonArrayOf = <T extends z.ZodType>(item: T) =>
+/** A setting holding JSON, parsed and then checked by `schema`. */
+const jsonSetting = <T extends z.ZodType>(schema: T, expected: string) =>
   z
     .string()
     .transform((text, ctx) => {
       try {
         return JSON.parse(text) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected a JSON array' });
+        ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
         return z.NEVER;
       }
     })
-    .pipe(z.array(item));
+    .pipe(schema);
+
+const jsonArrayOf = <T extends z.ZodType>(item: T) => jsonSetting(z.array(item), 'a JSON array');
+
+/** SPEC §7 Money: a SKU's monthly price per user, in one currency (ISO 4217 code). */
+export const licensePriceSchema = z.object({
+  monthly: z.number({ message: 'expected a number' }).nonnegative(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as "EUR"'),
+}).strict();
+export type LicensePrice = z.infer<typeof licensePriceSchema>;
+
+/** `STEWARD_LICENSE_PRICES`: JSON `{ "<skuPartNumber>": { "monthly": 10.5, "currency": "EUR" } }`. */
+const licensePrices = jsonSetting(z.record(z.string().min(1), licensePriceSchema), 'a JSON object of skuPartNumber → { monthly, currency }');
+
+const isoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'expected an ISO 8601 date and time, e.g. 2026-03-01T00:00:00Z');
 
 export const settingsSchema = z.object({
   STEWARD_TENANT_ID: z.string().min(1, 'expected the Entra tenant id'),
@@ -118,6 +133,10 @@ export const settingsSchema = z.object({
   STEWARD_FREE_DATAVERSE_PLAN_SKUS: csv.default([...DEFAULT_FREE_DATAVERSE_PLAN_SKUS]),
   STEWARD_NON_INTERACTIVE_WARN_AT: intInRange(1, 7).default(6),
   STEWARD_SF_INTEGRATION_LICENSE_WARN_AT: intInRange(0, 1000).default(1),
+  STEWARD_INACTIVE_DAYS: intInRange(1, 3650).default(90),
+  STEWARD_LICENSE_HEADROOM_WARN_AT: intInRange(0, 1_000_000).default(1),
+  STEWARD_LICENSE_PRICES: licensePrices.default({}),
+  STEWARD_AUDIT_TIME: isoTime.optional(),
   STEWARD_READ_ONLY: bool.default(false),
   STEWARD_REQUIRE_APP_ROLES: bool.default(false),
   STEWARD_EXTRA_CA_CERTS: z.string().min(1).optional(),
@@ -149,6 +168,14 @@ export interface Settings {
   freeDataversePlanSkus: string[];
   nonInteractiveWarnAt: number;
   salesforceIntegrationLicenseWarnAt: number;
+  /** L2: a licensed user with no sign-in for more than this many days is inactive. */
+  inactiveDays: number;
+  /** L4: an environment-licence or priced SKU with at most this many units left warns. */
+  licenseHeadroomWarnAt: number;
+  /** SPEC §7 Money: skuPartNumber → monthly price; SKUs not listed have no price. */
+  licensePrices: Record<string, LicensePrice>;
+  /** ISO time the audit takes as "now" for ages (a fixture's repeatable clock); absent: the clock. */
+  auditTime?: string;
   readOnly: boolean;
   requireAppRoles: boolean;
   extraCaCertificates: string[];
@@ -226,6 +253,10 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     freeDataversePlanSkus: s.STEWARD_FREE_DATAVERSE_PLAN_SKUS,
     nonInteractiveWarnAt: s.STEWARD_NON_INTERACTIVE_WARN_AT,
     salesforceIntegrationLicenseWarnAt: s.STEWARD_SF_INTEGRATION_LICENSE_WARN_AT,
+    inactiveDays: s.STEWARD_INACTIVE_DAYS,
+    licenseHeadroomWarnAt: s.STEWARD_LICENSE_HEADROOM_WARN_AT,
+    licensePrices: s.STEWARD_LICENSE_PRICES,
+    auditTime: s.STEWARD_AUDIT_TIME,
     readOnly: s.STEWARD_READ_ONLY,
     requireAppRoles: s.STEWARD_REQUIRE_APP_ROLES,
     extraCaCertificates: readPemFiles(s.STEWARD_EXTRA_CA_CERTS),

@@ -1,6 +1,7 @@
-import { evaluateEligibility, type Eligibility, type GroupStanding, type Reason } from '../domain/eligibility.js';
+import { describeAdminRoles, evaluateEligibility, type Eligibility, type GroupStanding, type Reason } from '../domain/eligibility.js';
 import { buildLicenseCatalog } from '../domain/licenses.js';
-import { AccessMode, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
+import { groupPeople, groupTeamsOf, isGroupTeam } from '../domain/group-teams.js';
+import { AccessMode, type DataverseTeam, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
 import { accessModeName, isApplicationUser, isNonInteractiveUser } from '../domain/user-kinds.js';
 import { isGuid } from '../gateways/http/odata.js';
 import { allPages } from '../gateways/http/pages.js';
@@ -19,7 +20,8 @@ export interface Diagnosis {
     isdisabled: boolean;
     accessMode: number;
     accessModeName: string;
-    roles: { id: string; name: string | null; via: 'direct' | 'team'; team?: string }[];
+    /** `via`: assigned directly, through a team's rows, or through a group team's Entra group (U4, `group` names it). */
+    roles: { id: string; name: string | null; via: 'direct' | 'team' | 'group-team'; team?: string; group?: string }[];
   } | null;
   reasons: Reason[];
   notes: Reason[];
@@ -49,7 +51,7 @@ export async function diagnose(services: AppServices, userRef: string, environme
   let currentRow: Diagnosis['currentRow'] = null;
   let notes: Reason[];
   if (row) {
-    currentRow = await describeRow(services, target, row);
+    currentRow = await describeRow(services, target, row, facts.user);
     notes = rowNotes(row, currentRow.roles.length > 0, eligibility, facts.user);
   } else {
     notes = missingRowNotes(eligibility, environment);
@@ -65,8 +67,21 @@ export async function diagnose(services: AppServices, userRef: string, environme
     expectedAccessMode: eligibility.expectedAccessMode,
     currentRow,
     reasons: eligibility.reasons,
-    notes,
+    notes: [...notes, ...adminThroughGroupNotes(facts)],
   };
+}
+
+/** U5: an admin role held through a role-assignable group counts for D4's exemptions: say through which group. */
+function adminThroughGroupNotes(facts: AccessFacts): Reason[] {
+  return [...facts.adminRoleGroups].map(([role, groups]) => {
+    const label = describeAdminRoles(new Set([role]))[0]!;
+    const names = groups.map((g) => `"${g.displayName ?? g.id}"`).join(', ');
+    return {
+      factId: 'U5',
+      message: `The user is a ${label} through ${groups.length === 1 ? 'the role-assignable group' : 'one of the role-assignable groups'} ${names || '(not readable)'}: a direct member of a group that holds the role holds it, and counts as a ${label} for D4.`,
+      remediation: `Nothing to do for access. To withdraw the role, remove the user from the group, or the role assignment from the group (U5).`,
+    };
+  });
 }
 
 /** The user's row, by the Entra object id, or by the id asked for when Entra no longer knows it (D4.1). */
@@ -104,10 +119,12 @@ function groupStanding(environment: Environment, facts: AccessFacts): GroupStand
   };
 }
 
-/** The row as an admin reads it: mode by name, and every role, direct or through a team (U3). */
-async function describeRow(services: AppServices, target: DataverseTarget, row: SystemUser): Promise<NonNullable<Diagnosis['currentRow']>> {
-  const teams = await allPages(services.dataverse.listTeamsOfUser(target, row.id));
-  const hasRoles = row.roleIds.length > 0 || teams.some((t) => t.roleIds.length > 0);
+/** The row as an admin reads it: mode by name, and every role, direct, through a team or a group team (U3, U4). */
+async function describeRow(services: AppServices, target: DataverseTarget, row: SystemUser, user: DirectoryUser | null): Promise<NonNullable<Diagnosis['currentRow']>> {
+  const [teams, groupTeams] = await Promise.all([allPages(services.dataverse.listTeamsOfUser(target, row.id)), groupTeamsOfUser(services, target, user)]);
+  // U4: a group team's `teammembership` rows are not who holds its roles; its group is.
+  const rowTeams = teams.filter((t) => !isGroupTeam(t));
+  const hasRoles = row.roleIds.length > 0 || rowTeams.some((t) => t.roleIds.length > 0) || groupTeams.length > 0;
   const roleNames = hasRoles ? new Map((await allPages(services.dataverse.listRoles(target))).map((r) => [r.id, r.name])) : new Map<string, string>();
   return {
     id: row.id,
@@ -116,9 +133,27 @@ async function describeRow(services: AppServices, target: DataverseTarget, row: 
     accessModeName: accessModeName(row.accessMode),
     roles: [
       ...row.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? null, via: 'direct' as const })),
-      ...teams.flatMap((t) => t.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? null, via: 'team' as const, team: t.name }))),
+      ...rowTeams.flatMap((t) => t.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? null, via: 'team' as const, team: t.name }))),
+      ...groupTeams.flatMap(({ team, group }) =>
+        team.roleIds.map((id) => ({ id, name: roleNames.get(id) ?? null, via: 'group-team' as const, team: team.name, group })),
+      ),
     ],
   };
+}
+
+/**
+ * The environment's group teams with roles whose Entra group takes the user (U4): the teams from
+ * Dataverse, the groups' direct members and owners from Graph (one `$batch`, only when there are such teams).
+ */
+async function groupTeamsOfUser(services: AppServices, target: DataverseTarget, user: DirectoryUser | null): Promise<{ team: DataverseTeam; group: string }[]> {
+  if (!user) return [];
+  const teams = (await allPages(services.dataverse.listGroupTeams(target))).filter((t) => isGroupTeam(t) && t.roleIds.length > 0);
+  if (teams.length === 0) return [];
+  const groups = new Map(
+    [...(await services.directory.getSecurityGroups([...new Set(teams.map((t) => t.groupId!.toLowerCase()))]))].map(([id, g]) => [id.toLowerCase(), g]),
+  );
+  const people = new Map([...groups].map(([id, g]) => [id, groupPeople(g)]));
+  return groupTeamsOf(teams, (id) => people.get(id), user).map((team) => ({ team, group: groups.get(team.groupId!.toLowerCase())?.displayName ?? team.groupId! }));
 }
 
 /** Advice about an existing row that does not change the verdict: U3, D1, T3. */

@@ -200,6 +200,56 @@ export const CHECK_CATALOGUE = [
       'Enabling the S2S flow will fail with "The profile name is already in use" (S5): if the profile was created before enabling S2S, rename it and retry; if it was not, contact Microsoft support.',
   },
   {
+    id: 'entra.inactive-licensed-user',
+    target: 'tenant',
+    scope: 'directory',
+    subject: 'Entra user id',
+    severityRule:
+      'warning: enabled, holds a licence, and the later of the last interactive and non-interactive sign-ins is more than inactiveDays (default 90) before the audit time; a user who never signed in counts once the account is older than that',
+    severities: ['warning'],
+    factIds: ['L2', 'E2', 'E7'],
+    title: '{userPrincipalName} has not signed in for {days} days but holds {count} licence(s) · {userPrincipalName} never signed in (account {days} days old) but holds {count} licence(s)',
+    remediation:
+      'Nobody has used this account for longer than the inactivity threshold (L2): confirm with its owner, then remove its licences to reuse them (E2), or block and delete the account if the person left (E7).',
+  },
+  {
+    id: 'entra.sign-in-activity-unavailable',
+    target: 'tenant',
+    scope: 'directory',
+    subject: '`signInActivity`',
+    severityRule: 'info: Graph refused signInActivity (403 Authentication_RequestFromNonPremiumTenantOrB2CTenant): the inactivity check could not run',
+    severities: ['info'],
+    factIds: ['L2'],
+    title: 'Sign-in activity is not available: inactive licensed users could not be looked for',
+    remediation:
+      "signInActivity needs Microsoft Entra ID P1 (or P2) in the tenant and the AuditLog.Read.All application permission (L2): add the licence or grant the permission to Steward's app registration; the rest of the audit ran without it.",
+  },
+  {
+    id: 'entra.license-assignment-error',
+    target: 'tenant',
+    scope: 'directory',
+    subject: '`<Entra user id>:<skuPartNumber>`',
+    severityRule: 'a licenseAssignmentStates entry in state Error: critical when the SKU is an environment licence (the user loses access, D4.2), else warning',
+    severities: ['critical', 'warning'],
+    factIds: ['L3', 'D4.2'],
+    title: '{userPrincipalName}: licence {sku} is not applied ({error})',
+    remediation:
+      'A licence in error is not applied (L3), so it does not entitle to environments (D4.2). Resolve the error named in the details: CountViolation — free or buy units; MutuallyExclusiveViolation — remove the conflicting licence; DependencyViolation — keep the licence others depend on; ProhibitedInUsageLocationViolation — set an allowed usage location; UniquenessViolation — fix the duplicate proxy address; then reprocess the group licence assignment.',
+  },
+  {
+    id: 'entra.license-headroom',
+    target: 'tenant',
+    scope: 'directory',
+    subject: 'skuPartNumber',
+    severityRule:
+      'for SKUs in the environment-licence list or in licensePrices: units left (prepaidUnits.enabled − consumedUnits) < 0, or Suspended with units in use → critical; units left ≤ licenseHeadroomWarnAt (default 1), or capabilityStatus Warning → warning',
+    severities: ['critical', 'warning'],
+    factIds: ['L4', 'D4.2'],
+    title: '{sku}: {unitsLeft} unit(s) left of {enabled} · {sku}: over-assigned by {n} unit(s) · {sku}: the subscription is suspended with {n} unit(s) in use',
+    remediation:
+      'Units left are the enabled units minus those assigned (L4): buy more units or remove licences from accounts that do not need them (inactive, disabled, non-interactive or administrative users); renew a subscription in its grace period (Warning) before it is suspended, when its units stop working and users lose access (D4.2).',
+  },
+  {
     id: 'audit.target-failed',
     target: 'any',
     scope: 'collection',

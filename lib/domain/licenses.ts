@@ -1,4 +1,5 @@
 import type { DirectoryUser, SubscribedSku } from './model.js';
+import type { MonthlyPrice } from './money.js';
 
 /**
  * Which of the tenant's SKUs entitle a user to what (D4.2). Built once per run from
@@ -13,12 +14,16 @@ export interface LicenseCatalog {
   freeDataversePlanSkuIds: Set<string>;
   /** D4.2 iii: the tenant holds a tenant-level marketing license. */
   marketingTenantLicense: boolean;
+  /** SPEC §7 Money: skuId → monthly price (from `licensePrices`, by part number); unpriced SKUs are absent. */
+  prices: Map<string, MonthlyPrice>;
 }
 
 export interface LicenseSettings {
   environmentLicenseSkus: readonly string[];
   marketingTenantSkus: readonly string[];
   freeDataversePlanSkus: readonly string[];
+  /** skuPartNumber → monthly price. */
+  licensePrices?: Readonly<Record<string, MonthlyPrice>>;
 }
 
 export function buildLicenseCatalog(skus: readonly SubscribedSku[], settings: LicenseSettings): LicenseCatalog {
@@ -32,7 +37,18 @@ export function buildLicenseCatalog(skus: readonly SubscribedSku[], settings: Li
     environmentSkuIds: byPart(settings.environmentLicenseSkus),
     freeDataversePlanSkuIds: byPart(settings.freeDataversePlanSkus),
     marketingTenantLicense: skus.some((s) => marketing.has(s.skuId) && s.capabilityStatus === 'Enabled' && s.enabledUnits > 0),
+    prices: pricesBySkuId(skus, settings.licensePrices ?? {}),
   };
+}
+
+function pricesBySkuId(skus: readonly SubscribedSku[], prices: Readonly<Record<string, MonthlyPrice>>): Map<string, MonthlyPrice> {
+  const byPart = new Map(Object.entries(prices).map(([part, price]) => [part.toUpperCase(), price]));
+  const out = new Map<string, MonthlyPrice>();
+  for (const sku of skus) {
+    const price = byPart.get(sku.skuPartNumber.toUpperCase());
+    if (price) out.set(sku.skuId, { monthly: price.monthly, currency: price.currency });
+  }
+  return out;
 }
 
 /** "Holds a license": `assignedLicenses` is not empty (SPEC §2). */

@@ -22,10 +22,35 @@ export interface DirectoryUser {
   usageLocation: string | null;
   accountEnabled: boolean;
   userType: 'Member' | 'Guest';
-  /** skuIds of `assignedLicenses`. */
+  /**
+   * skuIds of the licences the user holds: `assignedLicenses` without the SKUs whose every
+   * `licenseAssignmentStates` entry is in `Error` (L3: such a licence is not applied).
+   */
   assignedSkuIds: string[];
   /** Synced from on-premises AD: the cloud cannot change most of its attributes. */
   onPremisesSyncEnabled: boolean;
+  /** ISO time the account was created; null for some accounts created before June 2018. */
+  createdDateTime: string | null;
+  /** L2; null when it was not read (the tenant refused it). A user who never signed in has nulls. */
+  signInActivity: SignInActivity | null;
+  /** L3: the licence assignments in state `Error` (group-based licensing). */
+  licenseErrors: LicenseAssignmentError[];
+}
+
+/** `user.signInActivity` (L2). */
+export interface SignInActivity {
+  lastSignInDateTime: string | null;
+  lastNonInteractiveSignInDateTime: string | null;
+  lastSuccessfulSignInDateTime: string | null;
+}
+
+/** A `licenseAssignmentStates` entry in state `Error` (L3). */
+export interface LicenseAssignmentError {
+  skuId: string;
+  /** `CountViolation`, `MutuallyExclusiveViolation`, `DependencyViolation`, `ProhibitedInUsageLocationViolation`, `UniquenessViolation` or `Other`. */
+  error: string;
+  /** The group that assigns it; null when assigned directly. */
+  assignedByGroup: string | null;
 }
 
 export interface SubscribedSku {
@@ -34,6 +59,9 @@ export interface SubscribedSku {
   capabilityStatus: string;
   consumedUnits: number;
   enabledUnits: number;
+  /** `prepaidUnits.suspended` and `.warning` (L4). */
+  suspendedUnits: number;
+  warningUnits: number;
 }
 
 export interface GroupMember {
@@ -130,7 +158,14 @@ export interface DataverseTeam {
   id: string;
   name: string;
   roleIds: string[];
+  /** systemuser ids of its `teammembership` rows (for group teams, only those who signed in: U4). */
   memberIds: string[];
+  /** `teamtype` (U4): 0 owner, 1 access, 2 Entra security group, 3 Microsoft 365 group; absent reads as 0. */
+  teamType?: number;
+  /** `azureactivedirectoryobjectid` of a group team: the Entra group it is bound to. */
+  groupId?: string | null;
+  /** `membershiptype` of a group team (U4): 0 members and guests, 1 members, 2 owners, 3 guests. */
+  membershipType?: number;
 }
 
 export interface SecurityRole {

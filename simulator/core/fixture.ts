@@ -25,12 +25,19 @@ export const fixtureSchema = z.object({
     id: z.string(),
     defaultDomain: z.string(),
     marketingTenantLicense: z.boolean().default(false),
+    /** L2 (default true): false → Graph answers 403 to any request that selects `signInActivity`. */
+    signInActivityAvailable: z.boolean().optional(),
   }),
   settings: z
     .object({
       environmentLicenseSkus: z.array(z.string()).optional(),
       nonInteractiveWarnAt: z.number().int().optional(),
       salesforceIntegrationLicenseWarnAt: z.number().int().optional(),
+      // SPEC §7 additions.
+      inactiveDays: z.number().int().positive().optional(),
+      licenseHeadroomWarnAt: z.number().int().min(0).optional(),
+      licensePrices: z.record(z.string(), z.object({ monthly: z.number().nonnegative(), currency: z.string() })).optional(),
+      auditTime: z.string().optional(),
     })
     .default({}),
   graph: z.object({
@@ -51,6 +58,19 @@ export const fixtureSchema = z.object({
         accountEnabled: z.boolean().default(true),
         userType: z.string().default('Member'),
         assignedLicenses: z.array(rec({ skuId: z.string(), disabledPlans: z.array(z.string()).default([]) })).default([]),
+        createdDateTime: nullableString,
+        /** L2; absent or null: never signed in (Graph leaves it out for such a user). */
+        signInActivity: rec({
+          lastSignInDateTime: nullableString,
+          lastNonInteractiveSignInDateTime: nullableString,
+          lastSuccessfulSignInDateTime: nullableString,
+        })
+          .nullable()
+          .optional(),
+        /** L3: state `Active`, `ActiveWithError`, `Disabled` or `Error`; `error` null on success. */
+        licenseAssignmentStates: z
+          .array(rec({ skuId: z.string(), state: z.string(), error: nullableString, assignedByGroup: nullableString }))
+          .optional(),
       }),
     ),
     groups: z.array(
@@ -60,8 +80,11 @@ export const fixtureSchema = z.object({
         securityEnabled: z.boolean().default(true),
         members: z.array(z.string()).default([]),
         owners: z.array(z.string()).default([]),
+        /** U5: a group that can hold directory roles (its direct members then hold them). */
+        isAssignableToRole: z.boolean().optional(),
       }),
     ),
+    /** `members`: user ids, or ids of role-assignable groups (U5). */
     directoryRoles: z.array(rec({ roleTemplateId: z.string(), displayName: z.string(), members: z.array(z.string()) })).default([]),
   }),
   environments: z

@@ -71,8 +71,9 @@ export function page<T = Json>(
   items: T[],
   withCount: boolean,
   project?: (item: T) => Json,
+  fixedSize?: number,
 ): SimResponse {
-  const size = pageSize(call.query, dir.ctx.paging);
+  const size = fixedSize ?? pageSize(call.query, dir.ctx.paging);
   const token = call.query.get('$skiptoken');
   const offset = token === null ? 0 : decodeSkipToken(token);
   const slice = project ? items.slice(offset, offset + size).map(project) : items.slice(offset, offset + size);
@@ -84,7 +85,7 @@ export function page<T = Json>(
 }
 
 /** A collection of directory objects (memberOf, members, owners…), optionally cast to one type. */
-export function listObjects(dir: GraphDirectory, call: Call, path: string, objects: DirectoryObject[], cast: Segment | undefined): SimResponse {
+export function listObjects(dir: GraphDirectory, call: Call, path: string, objects: DirectoryObject[], cast: Segment | undefined, fixedSize?: number): SimResponse {
   let kind: keyof typeof TYPE_NAMES | undefined;
   if (cast !== undefined) {
     const name = nameOf(cast);
@@ -107,8 +108,8 @@ export function listObjects(dir: GraphDirectory, call: Call, path: string, objec
   const typed = objects.filter((o) => !kind || o.kind === kind);
   if (!filter && call.query.get('$orderby') === null) {
     // Nothing reads the other pages' items: only this page's are projected.
-    return page(dir, call, path, context, typed, withCount, (o) => shapeOf(projectObject(dir, o, undefined)));
+    return page(dir, call, path, context, typed, withCount, (o) => shapeOf(projectObject(dir, o, undefined)), fixedSize);
   }
   const items = typed.map((o) => projectObject(dir, o, undefined)).filter((o) => !filter || evaluateFilter(filter, o));
-  return page(dir, call, path, context, order(call, items.map(shapeOf), (o, p) => o[p]), withCount);
+  return page(dir, call, path, context, order(call, items.map(shapeOf), (o, p) => o[p]), withCount, undefined, fixedSize);
 }

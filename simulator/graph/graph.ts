@@ -6,6 +6,7 @@ import { groupsRoute } from './groups.js';
 import { skusRoute } from './licenses.js';
 import { GraphFault, graphError, segmentNotFound } from './odata.js';
 import { lowerHeaders, nameOf, segmentText, splitPath, type Call, type Segment } from './protocol.js';
+import { roleManagementRoute } from './role-assignments.js';
 import { directoryObjectsRoute, rolesRoute } from './roles.js';
 import { usersRoute } from './users.js';
 
@@ -38,6 +39,8 @@ export function createGraphHandler(ctx: SimContext): SimHandler {
         return skusRoute(dir, call, rest);
       case 'directoryObjects':
         return directoryObjectsRoute(dir, call, rest);
+      case 'roleManagement':
+        return roleManagementRoute(dir, call, rest);
       default:
         throw segmentNotFound(collection === undefined ? '' : segmentText(collection));
     }

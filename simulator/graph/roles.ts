@@ -1,6 +1,7 @@
 import type { SimResponse } from '../core/host.js';
 import { listObjects, readFilter } from './collections.js';
 import { simulatedRoleId, type GraphDirectory } from './directory.js';
+import { DIRECTORY_ROLE_MEMBERS_LIMIT } from './role-assignments.js';
 import { badRequest, evaluateFilter, notFound, parseSelect, segmentNotFound } from './odata.js';
 import { projectObject, projectRole } from './projection.js';
 import { ROLE_FILTERABLE } from './properties.js';
@@ -26,7 +27,10 @@ export function rolesRoute(dir: GraphDirectory, call: Call, rest: Segment[]): Si
     return ok(200, { '@odata.context': dir.contextFor('directoryRoles', select, true), ...projectRole(role, select) });
   }
   if (navigation === 'members' && more.length === 0) {
-    return listObjects(dir, call, `/directoryRoles/${simulatedRoleId(role)}/members`, dir.resolveAll(role.members), cast);
+    // R2: at most 1,000 objects, `$top` ignored, never a next link (directoryrole-list-members.md).
+    const query = new URLSearchParams([...call.query].filter(([k]) => k.toLowerCase() !== '$top'));
+    const members = dir.resolveAll(role.members).slice(0, DIRECTORY_ROLE_MEMBERS_LIMIT);
+    return listObjects(dir, { ...call, query }, `/directoryRoles/${simulatedRoleId(role)}/members`, members, cast, DIRECTORY_ROLE_MEMBERS_LIMIT);
   }
   throw segmentNotFound(nameOf(navigation) ?? '');
 }

@@ -4,9 +4,9 @@ import type { FixtureUser } from '../core/fixture.js';
 import { countRequested, listObjects, order, page, readFilter } from './collections.js';
 import type { GraphDirectory } from './directory.js';
 import { assignLicense } from './licenses.js';
-import { badRequest, evaluateFilter, notFound, parseSelect, segmentNotFound } from './odata.js';
+import { GraphFault, badRequest, evaluateFilter, notFound, parseSelect, segmentNotFound } from './odata.js';
 import { projectUser, userSelect } from './projection.js';
-import { USER_CLOUD_WRITABLE_WHEN_SYNCED, USER_DEFAULT, USER_FILTERABLE, USER_PROPERTIES } from './properties.js';
+import { SIGN_IN_ACTIVITY, SIGN_IN_ACTIVITY_MAX_PAGE, USER_CLOUD_WRITABLE_WHEN_SYNCED, USER_DEFAULT, USER_FILTERABLE, USER_PROPERTIES } from './properties.js';
 import { canonical, eqi, isObject, keyOf, methodNotAllowed, nameOf, ok, segmentText, type Call, type Json, type Segment } from './protocol.js';
 
 /**
@@ -20,6 +20,8 @@ const UPN_TAKEN = 'Another object with the same value for property userPrincipal
 const invalidValue = (property: string) => badRequest(`Invalid value specified for property '${property}' of resource 'User'.`);
 const unknownProperty = (key: string) =>
   badRequest(`Property '${key}' does not exist on type 'microsoft.graph.user'. Make sure to only use property names that are defined by the type.`);
+
+const READ_ONLY = new Set(['id', 'assignedLicenses', 'onPremisesSyncEnabled', 'createdDateTime', 'licenseAssignmentStates', 'signInActivity']);
 
 function checkPassword(password: string): boolean {
   if (password.length < 8 || password.length > 256) return false;
@@ -55,9 +57,27 @@ function checkUpn(dir: GraphDirectory, upn: string): void {
   }
 }
 
+/**
+ * L2: selecting `signInActivity` needs Entra ID P1 and AuditLog.Read.All; without them Graph answers
+ * 403 with this code and message (microsoft-graph-docs-contrib concepts/known-issues.md shows the
+ * body; the 403 status is observed, not documented). A fixture says `tenant.signInActivityAvailable: false`.
+ * Listing with it selected allows pages of at most 500 (beta user-list since 2025-07; unconfirmed for v1.0).
+ */
+function checkSignInActivity(dir: GraphDirectory, call: Call, properties: readonly string[], listing: boolean): void {
+  if (!properties.includes(SIGN_IN_ACTIVITY)) return;
+  if (dir.ctx.state.tenant.signInActivityAvailable === false) {
+    throw new GraphFault(403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license");
+  }
+  const top = call.query.get('$top');
+  if (listing && top !== null && Number(top) > SIGN_IN_ACTIVITY_MAX_PAGE) {
+    throw badRequest(`Cannot query data for more than ${SIGN_IN_ACTIVITY_MAX_PAGE} users at a time.`);
+  }
+}
+
 function listUsers(dir: GraphDirectory, call: Call): SimResponse {
   const select = parseSelect(call.query);
   const properties = userSelect(dir, select);
+  checkSignInActivity(dir, call, properties, true);
   const withCount = countRequested(call);
   const filter = readFilter(call, USER_FILTERABLE, 'User');
   let users = dir.graph.users.filter((u) => !filter || evaluateFilter(filter, u as Json));
@@ -110,6 +130,7 @@ function createUser(dir: GraphDirectory, call: Call): SimResponse {
   for (const [key, value] of Object.entries(body)) {
     // U1: the password is checked, never kept.
     if (key === 'passwordProfile' || key === 'id' || key === 'assignedLicenses') continue;
+    if (READ_ONLY.has(canonical(USER_PROPERTIES, key) ?? '')) throw badRequest(`Property '${key}' is read-only and cannot be set.`);
     if (!known.has(key.toLowerCase())) throw unknownProperty(key);
     user[canonical(USER_PROPERTIES, key)!] = value;
   }
@@ -122,6 +143,7 @@ function createUser(dir: GraphDirectory, call: Call): SimResponse {
 
 function getUser(dir: GraphDirectory, call: Call, user: FixtureUser): SimResponse {
   const select = parseSelect(call.query);
+  checkSignInActivity(dir, call, userSelect(dir, select), false);
   return ok(200, { '@odata.context': dir.contextFor('users', select, true), ...projectUser(user, userSelect(dir, select)) });
 }
 
@@ -129,7 +151,7 @@ function getUser(dir: GraphDirectory, call: Call, user: FixtureUser): SimRespons
 function checkChange(dir: GraphDirectory, user: FixtureUser, synced: boolean, key: string, value: unknown): string | null {
   const property = canonical([...USER_PROPERTIES, 'passwordProfile'], key);
   if (!property) throw unknownProperty(key);
-  if (property === 'id' || property === 'assignedLicenses' || property === 'onPremisesSyncEnabled' || property === 'createdDateTime') {
+  if (READ_ONLY.has(property)) {
     throw badRequest(`Property '${property}' is read-only and cannot be set.`);
   }
   if (synced && !USER_CLOUD_WRITABLE_WHEN_SYNCED.has(property.toLowerCase())) {

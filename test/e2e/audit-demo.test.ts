@@ -180,7 +180,7 @@ describe('auditing the demo tenant, run after run', () => {
     expect(doc.findings.map(keyWithSeverity).sort()).toEqual(atLeastWarning.map(keyWithSeverity).sort());
     expect(doc.findings.every((f) => f.change === 'opened' && f.previousSeverity === null)).toBe(true);
     const count = (severity: string) => demoExpectedFindings().filter((f) => f.severity === severity).length;
-    expect(doc.summary).toEqual({ critical: count('critical'), warning: count('warning'), info: count('info'), alerted: atLeastWarning.length, resolved: 0, suppressed: 0 });
+    expect(doc.summary).toEqual({ critical: count('critical'), warning: count('warning'), info: count('info'), alerted: atLeastWarning.length, resolved: 0, suppressed: 0, reclaimableMonthly: [] }); // no prices in the demo
     // Most severe first, each with what to do and a link to the findings API.
     expect(doc.findings.slice(0, count('critical')).every((f) => f.severity === 'critical')).toBe(true);
     for (const f of doc.findings) {

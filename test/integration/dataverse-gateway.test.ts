@@ -274,7 +274,7 @@ describe('Dataverse gateway: reads and writes on a contoso slice', () => {
     expect((await dataverse.findSystemUserByApplicationId(target, ERP_APP.id))?.id).toBe(ERP_APP.row);
     expect(await dataverse.findSystemUserByApplicationId(target, '11111111-2222-4333-8444-555555555555')).toBeNull();
 
-    const team = { id: TEAM, name: 'Sales Team', roleIds: [ROLE_SALES], memberIds: [ALICE.row, OBRIEN.row] };
+    const team = { id: TEAM, name: 'Sales Team', roleIds: [ROLE_SALES], memberIds: [ALICE.row, OBRIEN.row], teamType: 0, groupId: null, membershipType: 0 };
     expect(await allPages(dataverse.listTeams(target))).toEqual([team]);
     expect(await allPages(dataverse.listTeamsOfUser(target, OBRIEN.row))).toEqual([team]);
     expect(await allPages(dataverse.listTeamsOfUser(target, BOB.row))).toEqual([]);

@@ -33,7 +33,7 @@ const graphRequests = (requests: RequestRecord[]) => requests.filter((r) => r.ho
 const parse = (record: RequestRecord) => new URL(record.url, 'https://graph.invalid');
 
 describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
-  it('lists every user of a 3,000-user tenant across pages of 999, with $select, using an @azure/identity token', async () => {
+  it('lists every user of a 3,000-user tenant across pages of 500 (signInActivity selected), with $select, using an @azure/identity token', async () => {
     const fixture = generateTenant({ users: 3000, environments: 1, systemusersPerEnvironment: 5, salesforceOrgs: 0 });
     const { sim, gateway, credential } = await setUp(fixture);
 
@@ -55,16 +55,20 @@ describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
         // The generated tenant's office, as Graph gives it and the gateway keeps it.
         ...OFFICE.milano,
         assignedSkuIds: [first.assignedLicenses[0]!.skuId],
+        // L2: selected, and Graph leaves it out for a user who never signed in.
+        signInActivity: { lastSignInDateTime: null, lastNonInteractiveSignInDateTime: null, lastSuccessfulSignInDateTime: null },
       }),
     );
     expect(users[499]!.accountEnabled).toBe(false); // the generator disables every 500th account
 
     const pages = graphRequests(sim.requests).filter((r) => r.method === 'GET' && parse(r).pathname === '/v1.0/users');
-    expect(pages).toHaveLength(4);
+    expect(pages).toHaveLength(6);
     for (const page of pages) {
       const query = parse(page).searchParams;
-      expect(query.get('$select')?.split(',')).toEqual(expect.arrayContaining(['id', 'userPrincipalName', 'assignedLicenses', 'onPremisesSyncEnabled']));
-      expect(query.get('$top')).toBe('999');
+      expect(query.get('$select')?.split(',')).toEqual(
+        expect.arrayContaining(['id', 'userPrincipalName', 'assignedLicenses', 'onPremisesSyncEnabled', 'createdDateTime', 'licenseAssignmentStates', 'signInActivity']),
+      );
+      expect(query.get('$top')).toBe('500');
       expect(page.status).toBe(200);
     }
     expect(pages.slice(1).every((p) => parse(p).searchParams.has('$skiptoken'))).toBe(true);
@@ -280,6 +284,8 @@ describe('GraphDirectoryGateway over the simulated Microsoft Graph', () => {
       capabilityStatus: 'Enabled',
       consumedUnits: 2,
       enabledUnits: 5,
+      suspendedUnits: 0,
+      warningUnits: 0,
     });
     expect(facts.directGroupIds).toEqual([GRAPH_IDS.nestedGroup]);
     // E4: only a nested member of the environment's group.

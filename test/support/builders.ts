@@ -100,6 +100,9 @@ export function directoryUser(partial: Partial<DirectoryUser> & { id: string; us
     userType: 'Member',
     assignedSkuIds: [],
     onPremisesSyncEnabled: false,
+    createdDateTime: null,
+    signInActivity: null,
+    licenseErrors: [],
     ...partial,
   };
 }

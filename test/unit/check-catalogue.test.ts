@@ -19,10 +19,15 @@ const SPEC_CHECKS = [
   'salesforce.integration-user-inactive',
   'salesforce.integration-profile-conflict',
   'audit.target-failed',
+  // SPEC §7
+  'entra.inactive-licensed-user',
+  'entra.sign-in-activity-unavailable',
+  'entra.license-assignment-error',
+  'entra.license-headroom',
 ];
 
 describe('the check catalogue', () => {
-  it('lists every check of SPEC §2 once', () => {
+  it('lists every check of SPEC §2 and §7 once', () => {
     const ids = CHECK_CATALOGUE.map((check) => check.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...SPEC_CHECKS].sort());
@@ -41,7 +46,13 @@ describe('the check catalogue', () => {
   });
 
   it('groups the checks by the step that evaluates them', () => {
-    expect([...checkIdsOf('directory')]).toEqual(['entra.disabled-user-licensed']);
+    expect([...checkIdsOf('directory')]).toEqual([
+      'entra.disabled-user-licensed',
+      'entra.inactive-licensed-user',
+      'entra.sign-in-activity-unavailable',
+      'entra.license-assignment-error',
+      'entra.license-headroom',
+    ]);
     expect([...checkIdsOf('cross-environment')]).toEqual(['dataverse.disabled-user-licensed']);
     expect([...checkIdsOf('collection')]).toEqual([TARGET_FAILED_CHECK]);
     expect(checkIdsOf('environment').size).toBe(9);

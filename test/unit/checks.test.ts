@@ -29,6 +29,7 @@ const catalog: LicenseCatalog = {
   environmentSkuIds: new Set([SALES]),
   freeDataversePlanSkuIds: new Set([E3]),
   marketingTenantLicense: false,
+  prices: new Map(),
 };
 
 function user(id: string, over: Partial<DirectoryUser> = {}): DirectoryUser {
@@ -91,6 +92,8 @@ function directory(users: DirectoryUser[], options: { members?: GroupMember[]; o
   return {
     users: new Map(users.map((u) => [u.id, u])),
     catalog,
+    skus: [],
+    signInActivityAvailable: true,
     adminRoles: {
       globalAdministrator: new Set(admins.globalAdministrator ?? []),
       powerPlatformAdministrator: new Set(admins.powerPlatformAdministrator ?? []),

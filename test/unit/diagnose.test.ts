@@ -23,6 +23,7 @@ function servicesOf(tenant: MemoryTenant) {
         directGroupIds: member ? [GROUP] : [],
         nestedGroups: [],
         adminRoles: new Set(),
+        adminRoleGroups: new Map(),
         securityGroupOwnerIds: [],
         securityGroupNestedGroups: [],
         securityGroupName: 'Sales Prod users',

@@ -16,7 +16,7 @@ const SKU = {
   e3: '0b3a6c1e-0000-4000-8000-000000000002',
   marketing: '0b3a6c1e-0000-4000-8000-000000000003',
 };
-const sku = (skuId: string, skuPartNumber: string): SubscribedSku => ({ skuId, skuPartNumber, capabilityStatus: 'Enabled', consumedUnits: 1, enabledUnits: 10 });
+const sku = (skuId: string, skuPartNumber: string): SubscribedSku => ({ skuId, skuPartNumber, capabilityStatus: 'Enabled', consumedUnits: 1, enabledUnits: 10, suspendedUnits: 0, warningUnits: 0 });
 const catalogOf = (marketing: boolean) =>
   buildLicenseCatalog([sku(SKU.sales, 'DYN365_ENTERPRISE_SALES'), sku(SKU.e3, 'SPE_E3'), ...(marketing ? [sku(SKU.marketing, 'D365_MARKETING_TENANT')] : [])], {
     environmentLicenseSkus: ['DYN365_ENTERPRISE_SALES'],

@@ -236,7 +236,22 @@ describe('the alert document', () => {
     const cap = (severity: Severity) => finding('dataverse.non-interactive-cap', 'cap', severity);
     t.run([all([cap('warning'), finding('dataverse.application-user-disabled', 'app-1')])]);
     t.run([all([finding('dataverse.application-user-disabled', 'app-1')])]); // cap resolved
-    const r3 = t.run([all([cap('critical'), finding('dataverse.application-user-disabled', 'app-1'), finding('dataverse.nested-security-group', 'g1'), finding('dataverse.profile-drift', 'u1', 'info')])], 'run-3');
+    // Two licence-waste findings with prices in two currencies (SPEC §7 Money).
+    const wasted = (subjectId: string, monthlyCost: { currency: string; amount: number }[]) =>
+      finding('dataverse.non-interactive-licensed', subjectId, 'info', ENV, { details: { monthlyCost } });
+    const r3 = t.run(
+      [
+        all([
+          cap('critical'),
+          finding('dataverse.application-user-disabled', 'app-1'),
+          finding('dataverse.nested-security-group', 'g1'),
+          finding('dataverse.profile-drift', 'u1', 'info'),
+          wasted('u2', [{ currency: 'EUR', amount: 20.1 }, { currency: 'USD', amount: 12 }]),
+          wasted('u3', [{ currency: 'EUR', amount: 10.2 }]),
+        ]),
+      ],
+      'run-3',
+    );
     const open = [...t.stored.values()].filter((f) => f.status === 'open');
     return buildAlertDocument({ runId: r3.runId, tenantId: 'tenant-1', runStatus: 'succeeded', now: new Date('2025-02-01T02:00:00Z'), alerted: r3.decision.alert, open, suppressedCount: 0, resolvedCount: 0, publicBaseUrl });
   }
@@ -249,7 +264,19 @@ describe('the alert document', () => {
       ['dataverse.non-interactive-cap', 'reopened', 'critical'],
       ['dataverse.nested-security-group', 'opened', 'warning'],
     ]);
-    expect(doc.summary).toEqual({ critical: 1, warning: 2, info: 1, alerted: 2, resolved: 0, suppressed: 0 });
+    expect(doc.summary).toEqual({
+      critical: 1,
+      warning: 2,
+      info: 3,
+      alerted: 2,
+      resolved: 0,
+      suppressed: 0,
+      // Per currency, never summed across currencies.
+      reclaimableMonthly: [
+        { currency: 'EUR', amount: 30.3 },
+        { currency: 'USD', amount: 12 },
+      ],
+    });
     expect(doc.links.findings).toBe('https://steward.example.net/api/findings?status=open');
     expect(doc.findings[0]!.link).toBe(`https://steward.example.net/api/findings?targetId=${ENV}&checkId=dataverse.non-interactive-cap`);
   });

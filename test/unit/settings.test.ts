@@ -63,4 +63,31 @@ describe('audit schedule', () => {
     expect(() => loadSettings({ ...minimal, STEWARD_AUDIT_SCHEDULE: '0 0 25 * * *' })).toThrow(/STEWARD_AUDIT_SCHEDULE: expected a valid NCRONTAB/);
     expect(() => loadSettings({ ...minimal, STEWARD_AUDIT_SCHEDULE: '0 2 * * *' })).toThrow(/six fields/);
   });
+  it('reads licence prices, the inactivity threshold and the audit time (SPEC §7), and names a bad price', () => {
+    const settings = loadSettings({
+      ...minimal,
+      STEWARD_LICENSE_PRICES: '{"DYN365_ENTERPRISE_SALES":{"monthly":95,"currency":"EUR"},"POWERAPPS_PER_USER":{"monthly":20,"currency":"USD"}}',
+      STEWARD_INACTIVE_DAYS: '30',
+      STEWARD_AUDIT_TIME: '2026-03-01T00:00:00Z',
+    });
+    expect(settings.licensePrices).toEqual({ DYN365_ENTERPRISE_SALES: { monthly: 95, currency: 'EUR' }, POWERAPPS_PER_USER: { monthly: 20, currency: 'USD' } });
+    expect(settings.inactiveDays).toBe(30);
+    expect(settings.auditTime).toBe('2026-03-01T00:00:00Z');
+    expect(loadSettings(minimal)).toMatchObject({ licensePrices: {}, inactiveDays: 90, licenseHeadroomWarnAt: 1, auditTime: undefined });
+
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadSettings({ ...minimal, ...env });
+        return [];
+      } catch (error) {
+        return (error as ConfigurationError).problems.map((p) => p.setting);
+      }
+    };
+    expect(problems({ STEWARD_LICENSE_PRICES: '{"SPE_E3":{"monthly":-1,"currency":"euro"}}' })).toEqual([
+      'STEWARD_LICENSE_PRICES.SPE_E3.monthly',
+      'STEWARD_LICENSE_PRICES.SPE_E3.currency',
+    ]);
+    expect(problems({ STEWARD_LICENSE_PRICES: 'not json' })).toEqual(['STEWARD_LICENSE_PRICES']);
+    expect(problems({ STEWARD_AUDIT_TIME: 'yesterday' })).toEqual(['STEWARD_AUDIT_TIME']);
+  });
 });

@@ -1,7 +1,9 @@
 import { evaluateEligibility, failsD4, type GroupStanding } from '../../domain/eligibility.js';
 import type { Finding } from '../../domain/finding.js';
+import { groupPeople, groupTeamsOf, isGroupTeam, type GroupPeople } from '../../domain/group-teams.js';
 import { environmentLicensesOf, holdsAnyLicense, holdsEnvironmentLicense, licenseNamesOf } from '../../domain/licenses.js';
-import { AccessMode, type DirectoryUser, type Environment, type SecurityGroup, type SystemUser } from '../../domain/model.js';
+import { AccessMode, type DataverseTeam, type DirectoryUser, type Environment, type SecurityGroup, type SystemUser } from '../../domain/model.js';
+import { monthlyCostOf } from '../../domain/money.js';
 import { profileDifferences } from '../../domain/profile-sync.js';
 import { isApplicationUser, isNonInteractiveUser, isRegularUser } from '../../domain/user-kinds.js';
 import { adminRolesOf, type DirectorySnapshot, type EnvironmentData, type EnvironmentUserSummary } from '../snapshot.js';
@@ -46,8 +48,11 @@ interface EnvironmentContext {
   envName: string;
   group: SecurityGroup | undefined;
   groupIndex: GroupIndex | undefined;
-  /** Per systemuser id, how many roles its teams give it. */
+  /** Per systemuser id, how many roles its owner and access teams give it (their `teammembership` rows). */
   teamRolesByMember: Map<string, number>;
+  /** U4: the group teams with roles, and the people of their groups. */
+  groupTeams: DataverseTeam[];
+  groupPeople: Map<string, GroupPeople>;
 }
 
 /** Every check of SPEC §2 whose target is one environment. */
@@ -55,10 +60,14 @@ export function runEnvironmentChecks(directory: DirectorySnapshot, data: Environ
   const { environment, systemUsers, teams } = data;
   const group = environment.securityGroupId ? directory.groups.get(environment.securityGroupId) : undefined;
   const teamRolesByMember = new Map<string, number>();
+  const groupTeams: DataverseTeam[] = [];
   for (const team of teams) {
     if (team.roleIds.length === 0) continue;
-    for (const member of team.memberIds) teamRolesByMember.set(member, (teamRolesByMember.get(member) ?? 0) + team.roleIds.length);
+    // U4: a group team's rows are written at first sign-in only; who holds its roles is read from Entra.
+    if (isGroupTeam(team)) groupTeams.push(team);
+    else for (const member of team.memberIds) teamRolesByMember.set(member, (teamRolesByMember.get(member) ?? 0) + team.roleIds.length);
   }
+  const groupPeopleById = new Map([...(data.groupTeamGroups ?? new Map<string, SecurityGroup>())].map(([id, g]) => [id.toLowerCase(), groupPeople(g)]));
   const ctx: EnvironmentContext = {
     directory,
     environment,
@@ -67,6 +76,8 @@ export function runEnvironmentChecks(directory: DirectorySnapshot, data: Environ
     group,
     groupIndex: group ? indexGroup(group) : undefined,
     teamRolesByMember,
+    groupTeams,
+    groupPeople: groupPeopleById,
   };
   const findings: Finding[] = [];
   const cap = nonInteractiveCap(ctx, systemUsers, settings);
@@ -128,7 +139,13 @@ function nonInteractiveLicensed(ctx: EnvironmentContext, row: SystemUser, user: 
     subjectId: user.id,
     severity: 'warning',
     title: `${ctx.envName}: non-interactive user ${user.userPrincipalName} still holds a license`,
-    details: { environment: ctx.envName, userPrincipalName: user.userPrincipalName, licenses: licenseNamesOf(user, ctx.directory.catalog), systemUserId: row.id },
+    details: {
+      environment: ctx.envName,
+      userPrincipalName: user.userPrincipalName,
+      licenses: licenseNamesOf(user, ctx.directory.catalog),
+      systemUserId: row.id,
+      monthlyCost: monthlyCostOf(user.assignedSkuIds, ctx.directory.catalog.prices),
+    },
   });
 }
 
@@ -140,7 +157,13 @@ function administrativeLicensed(ctx: EnvironmentContext, row: SystemUser, user: 
     subjectId: user.id,
     severity: 'warning',
     title: `${ctx.envName}: administrative user ${user.userPrincipalName} holds an environment license`,
-    details: { environment: ctx.envName, userPrincipalName: user.userPrincipalName, licenses: environmentLicensesOf(user, ctx.directory.catalog), systemUserId: row.id },
+    details: {
+      environment: ctx.envName,
+      userPrincipalName: user.userPrincipalName,
+      licenses: environmentLicensesOf(user, ctx.directory.catalog),
+      systemUserId: row.id,
+      monthlyCost: monthlyCostOf(user.assignedSkuIds.filter((id) => ctx.directory.catalog.environmentSkuIds.has(id)), ctx.directory.catalog.prices),
+    },
   });
 }
 
@@ -173,9 +196,10 @@ function enabledUserIneligible(ctx: EnvironmentContext, row: RegularRow, user: D
   });
 }
 
-/** dataverse.enabled-user-without-role (U3): read-write, no role directly nor through a team. */
+/** dataverse.enabled-user-without-role (U3): read-write, no role directly nor through a team (group teams from Entra, U4). */
 function enabledUserWithoutRole(ctx: EnvironmentContext, row: RegularRow, user: DirectoryUser | null): Finding | null {
   if (row.accessMode !== AccessMode.ReadWrite || row.roleIds.length > 0 || ctx.teamRolesByMember.has(row.id)) return null;
+  if (user && ctx.groupTeams.length > 0 && groupTeamsOf(ctx.groupTeams, (id) => ctx.groupPeople.get(id), user).length > 0) return null;
   return findingOf('dataverse.enabled-user-without-role', {
     targetId: ctx.envId,
     subjectId: row.entraObjectId,

@@ -1,10 +1,19 @@
 import type { Finding } from '../../domain/finding.js';
 import { environmentLicensesOf, holdsAnyLicense, holdsEnvironmentLicense, licenseNamesOf } from '../../domain/licenses.js';
+import { monthlyCostOf } from '../../domain/money.js';
 import type { DirectorySnapshot, EnvironmentUserSummary } from '../snapshot.js';
 import { findingOf } from './finding-of.js';
+import { runLicenceChecks, type LicenceCheckSettings } from './licence-checks.js';
 
-/** `entra.disabled-user-licensed` (E2, E7): the directory alone decides it. */
-export function runDirectoryChecks(directory: DirectorySnapshot): Finding[] {
+export type DirectoryCheckSettings = LicenceCheckSettings;
+
+/** The checks the directory alone decides: `entra.disabled-user-licensed` (E2, E7) and the licence checks of SPEC §7. */
+export function runDirectoryChecks(directory: DirectorySnapshot, settings: DirectoryCheckSettings, now: Date): Finding[] {
+  return [...disabledUsersLicensed(directory), ...runLicenceChecks(directory, settings, now)];
+}
+
+/** `entra.disabled-user-licensed` (E2, E7); its cost is every licence the account holds (SPEC §7 Money). */
+function disabledUsersLicensed(directory: DirectorySnapshot): Finding[] {
   const findings: Finding[] = [];
   for (const user of directory.users.values()) {
     if (user.accountEnabled || !holdsAnyLicense(user)) continue;
@@ -13,7 +22,12 @@ export function runDirectoryChecks(directory: DirectorySnapshot): Finding[] {
       subjectId: user.id,
       severity: 'warning',
       title: `${user.userPrincipalName} is disabled in Entra ID but still holds ${user.assignedSkuIds.length} license(s)`,
-      details: { userPrincipalName: user.userPrincipalName, displayName: user.displayName, licenses: licenseNamesOf(user, directory.catalog) },
+      details: {
+        userPrincipalName: user.userPrincipalName,
+        displayName: user.displayName,
+        licenses: licenseNamesOf(user, directory.catalog),
+        monthlyCost: monthlyCostOf(user.assignedSkuIds, directory.catalog.prices),
+      },
     }));
   }
   return findings;
@@ -53,6 +67,8 @@ export function runCrossEnvironmentChecks(directory: DirectorySnapshot, summarie
         userPrincipalName: user.userPrincipalName,
         licenses: environmentLicensesOf(user, directory.catalog),
         disabledIn: [...new Set(entry.environments)],
+        // SPEC §7 Money: the environment licences only, the ones this finding is about.
+        monthlyCost: monthlyCostOf(user.assignedSkuIds.filter((id) => directory.catalog.environmentSkuIds.has(id)), directory.catalog.prices),
       },
     }));
   }

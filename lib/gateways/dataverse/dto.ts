@@ -61,13 +61,17 @@ export const SYSTEMUSER_EXPAND = 'systemuserroles_association($select=roleid)';
 export interface WireTeam {
   teamid: string;
   name?: string | null;
+  teamtype?: number | null;
+  azureactivedirectoryobjectid?: string | null;
+  membershiptype?: number | null;
   teamroles_association?: WireRoleRef[];
   'teamroles_association@odata.nextLink'?: string;
   teammembership_association?: { systemuserid: string }[];
   'teammembership_association@odata.nextLink'?: string;
 }
 
-export const TEAM_SELECT = ['teamid', 'name'] as const;
+/** U4: a group team (`teamtype` 2 or 3) names its Entra group and which of its people the team takes. */
+export const TEAM_SELECT = ['teamid', 'name', 'teamtype', 'azureactivedirectoryobjectid', 'membershiptype'] as const;
 export const TEAM_EXPAND = 'teamroles_association($select=roleid),teammembership_association($select=systemuserid)';
 
 export interface WireRole {
@@ -134,7 +138,15 @@ export function toSystemUserPatch(update: SystemUserUpdate): Partial<Pick<WireSy
 }
 
 export function toTeam(wire: WireTeam, roleIds: string[], memberIds: string[]): DataverseTeam {
-  return { id: wire.teamid.toLowerCase(), name: text(wire.name) ?? '', roleIds, memberIds };
+  return {
+    id: wire.teamid.toLowerCase(),
+    name: text(wire.name) ?? '',
+    roleIds,
+    memberIds,
+    teamType: typeof wire.teamtype === 'number' ? wire.teamtype : 0,
+    groupId: text(wire.azureactivedirectoryobjectid)?.toLowerCase() ?? null,
+    membershipType: typeof wire.membershiptype === 'number' ? wire.membershiptype : 0,
+  };
 }
 
 export function toRole(wire: WireRole): SecurityRole {

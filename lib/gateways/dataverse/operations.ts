@@ -92,6 +92,16 @@ export class WebApiDataverseGateway implements DataverseGateway {
     return this.readTeams(target, 'listTeams', `teams${query(TEAM_QUERY)}`);
   }
 
+  /**
+   * Group teams (U4: `teamtype` 2 Entra security group, 3 Microsoft 365 group) with their roles, not
+   * their `teammembership` rows: those exist only for members who signed in, so who belongs is read
+   * from Entra.
+   */
+  listGroupTeams(target: DataverseTarget): Pages<DataverseTeam> {
+    const url = `teams${query({ $select: TEAM_SELECT.join(','), $filter: 'teamtype eq 2 or teamtype eq 3', $expand: 'teamroles_association($select=roleid)' })}`;
+    return this.readTeams(target, 'listGroupTeams', url);
+  }
+
   async *listTeamsOfUser(target: DataverseTarget, systemUserId: string): Pages<DataverseTeam> {
     const url = `systemusers(${odataGuid(systemUserId)})/teammembership_association${query(TEAM_QUERY)}`;
     try {

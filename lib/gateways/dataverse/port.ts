@@ -41,6 +41,8 @@ export interface DataverseGateway {
   getSystemUser(target: DataverseTarget, systemUserId: string): Promise<SystemUser | null>;
   /** Teams with their roles and members (U3: a role through a team counts). */
   listTeams(target: DataverseTarget): Pages<DataverseTeam>;
+  /** Group teams (U4, `teamtype` 2 or 3) with their roles and their group; members are decided from Entra. */
+  listGroupTeams(target: DataverseTarget): Pages<DataverseTeam>;
   /** Teams of one user, with their roles; none when there is no such row. */
   listTeamsOfUser(target: DataverseTarget, systemUserId: string): Pages<DataverseTeam>;
   listRoles(target: DataverseTarget): Pages<SecurityRole>;

@@ -26,13 +26,33 @@ export const USER_SELECT = [
   'userType',
   'assignedLicenses',
   'onPremisesSyncEnabled',
+  'createdDateTime',
+  'licenseAssignmentStates',
 ] as const satisfies readonly (keyof User)[];
 
-export type WireUser = Pick<User, (typeof USER_SELECT)[number]>;
+/**
+ * The audit's listing also asks for `signInActivity` (L2), in the same pages. It is asked for there
+ * only: without Entra ID P1 or `AuditLog.Read.All` Graph refuses any request that selects it, and
+ * a single user's read (diagnose, the operations) must not fail for that.
+ */
+export const AUDIT_USER_SELECT = [...USER_SELECT, 'signInActivity'] as const satisfies readonly (keyof User)[];
+
+/**
+ * The page size of the audit's listing. With `signInActivity` selected Graph documents a smaller
+ * maximum page than its usual 999: 120 in 2023, 999 later, 500 since July 2025 (beta `user-list`,
+ * microsoft-graph-docs-contrib PR #9591; the v1.0 figure is not confirmed). 500 is within every
+ * figure but the oldest; it costs one page per 500 users instead of one per 999.
+ */
+export const AUDIT_USER_PAGE_SIZE = 500;
+
+/** The 403 code of L2: the tenant lacks Entra ID P1 (or is a B2C tenant) for `signInActivity`. */
+export const SIGN_IN_ACTIVITY_REFUSED = 'Authentication_RequestFromNonPremiumTenantOrB2CTenant';
+
+export type WireUser = Pick<User, (typeof AUDIT_USER_SELECT)[number]>;
 
 /** A member of a mixed directory collection (`members`, `memberOf`…): Graph tags each with `@odata.type`. */
 export type WireDirectoryObject = DirectoryObject &
-  Partial<Pick<Group, 'displayName'>> &
+  Partial<Pick<Group, 'displayName' | 'isAssignableToRole'>> &
   Partial<Pick<DirectoryRole, 'roleTemplateId'>> & { '@odata.type'?: string };
 
 export const ODATA_TYPE = {
@@ -40,6 +60,29 @@ export const ODATA_TYPE = {
   group: '#microsoft.graph.group',
   directoryRole: '#microsoft.graph.directoryRole',
 } as const;
+
+/** An assignment of `/roleManagement/directory/roleAssignments` with its `principal` expanded (R2). */
+export interface WireRoleAssignment {
+  id?: string;
+  principalId?: string;
+  roleDefinitionId?: string;
+  principal?: WireDirectoryObject | null;
+}
+
+/**
+ * R2: who holds each admin role, through an API documented to page (v1.0
+ * `rbacapplication-list-roleassignments`; its Example 1 is this very `$filter` with
+ * `$expand=principal`). `/directoryRoles/{id}/members` answers at most 1,000 objects and does not
+ * page (`directoryrole-list-members`). For a built-in role the role definition id is its template
+ * id. `$top` is not among the documented options: the service's own page size is followed to the end.
+ */
+export function adminRoleAssignmentRequests(roles: readonly AdminRole[]): BatchRequestItem[] {
+  return roles.map((role) => ({
+    id: role,
+    method: 'GET',
+    url: `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`roleDefinitionId eq '${ADMIN_ROLE_TEMPLATE_IDS[role]}'`)}&$expand=principal`,
+  }));
+}
 
 /** One request inside a JSON `$batch` (URL relative to the version, e.g. `/users/{id}`). */
 export interface BatchRequestItem {
@@ -114,9 +157,44 @@ export function toDirectoryUser(user: Partial<WireUser>, pool: Pick<StringPool, 
     usageLocation: pool.share(str(user.usageLocation)),
     accountEnabled: user.accountEnabled === true,
     userType: user.userType?.toLowerCase() === 'guest' ? 'Guest' : 'Member',
-    assignedSkuIds: stringList(user.assignedLicenses?.map((l) => l.skuId), pool),
+    assignedSkuIds: heldSkuIds(user, pool),
     onPremisesSyncEnabled: user.onPremisesSyncEnabled === true,
+    createdDateTime: str(user.createdDateTime),
+    signInActivity: user.signInActivity
+      ? {
+          lastSignInDateTime: str(user.signInActivity.lastSignInDateTime),
+          lastNonInteractiveSignInDateTime: str(user.signInActivity.lastNonInteractiveSignInDateTime),
+          lastSuccessfulSignInDateTime: str((user.signInActivity as { lastSuccessfulSignInDateTime?: string | null }).lastSuccessfulSignInDateTime),
+        }
+      : user.signInActivity === null
+        ? NEVER_SIGNED_IN
+        : null,
+    licenseErrors: licenseErrorsOf(user, pool),
   };
+}
+
+/** Graph leaves `signInActivity` out (or null) for a user who never signed in, when it was selected. */
+const NEVER_SIGNED_IN = Object.freeze({ lastSignInDateTime: null, lastNonInteractiveSignInDateTime: null, lastSuccessfulSignInDateTime: null });
+
+const inError = (state: { state?: string | null }) => state.state?.toLowerCase() === 'error';
+
+/** L3: the licence assignments in state `Error`. */
+function licenseErrorsOf(user: Partial<WireUser>, pool: Pick<StringPool, 'share'>): DirectoryUser['licenseErrors'] {
+  const states = user.licenseAssignmentStates;
+  if (!states || states.length === 0) return [];
+  return states
+    .filter((s) => inError(s) && typeof s.skuId === 'string')
+    .map((s) => ({ skuId: pool.share(s.skuId!), error: pool.share(s.error ?? 'Other'), assignedByGroup: str(s.assignedByGroup) }));
+}
+
+/** The SKUs held: those of `assignedLicenses` but the ones whose every assignment state is `Error` (L3). */
+function heldSkuIds(user: Partial<WireUser>, pool: Pick<StringPool, 'share'>): string[] {
+  const assigned = stringList(user.assignedLicenses?.map((l) => l.skuId), pool);
+  const states = user.licenseAssignmentStates;
+  if (!states || states.length === 0) return assigned;
+  const failed = new Set(states.filter(inError).map((s) => s.skuId?.toLowerCase()));
+  for (const s of states) if (!inError(s)) failed.delete(s.skuId?.toLowerCase());
+  return failed.size === 0 ? assigned : assigned.filter((id) => !failed.has(id.toLowerCase()));
 }
 
 export function toSubscribedSku(sku: GraphSubscribedSku): SubscribedSku {
@@ -126,6 +204,8 @@ export function toSubscribedSku(sku: GraphSubscribedSku): SubscribedSku {
     capabilityStatus: sku.capabilityStatus ?? 'Enabled',
     consumedUnits: sku.consumedUnits ?? 0,
     enabledUnits: sku.prepaidUnits?.enabled ?? 0,
+    suspendedUnits: sku.prepaidUnits?.suspended ?? 0,
+    warningUnits: sku.prepaidUnits?.warning ?? 0,
   };
 }
 

@@ -9,11 +9,15 @@ import {
   type SubscribedSku,
 } from '../../domain/model.js';
 import { odataQuery as query, odataString, pathSegment, type ODataCollection } from '../http/odata.js';
-import type { Pages } from '../http/pages.js';
+import { allPages, type Pages } from '../http/pages.js';
 import { ServiceError } from '../http/service-error.js';
 import { GRAPH_PAGE_SIZE, GraphClient, isOk, type GraphClientOptions } from './client.js';
 import {
+  AUDIT_USER_PAGE_SIZE,
+  AUDIT_USER_SELECT,
+  SIGN_IN_ACTIVITY_REFUSED,
   USER_SELECT,
+  adminRoleAssignmentRequests,
   adminRoleOf,
   memberKind,
   StringPool,
@@ -23,9 +27,10 @@ import {
   type BatchRequestItem,
   type BatchResponseItem,
   type WireDirectoryObject,
+  type WireRoleAssignment,
   type WireUser,
 } from './dto.js';
-import type { DirectoryGateway, NewDirectoryUser, UserAccessFacts } from './port.js';
+import type { DirectoryGateway, ListUsersOptions, NewDirectoryUser, UserAccessFacts } from './port.js';
 
 /** `@odata.id` of a directory object in `$ref` writes, as Graph documents it. */
 const DIRECTORY_OBJECTS = 'https://graph.microsoft.com/v1.0/directoryObjects/';
@@ -40,7 +45,32 @@ function userPath(idOrUpn: string): string {
 
 const groupPath = (groupId: string) => `/groups/${pathSegment(groupId)}`;
 
+/** L2's refusal of `signInActivity`: no premium licence (the documented code), or no AuditLog.Read.All. */
+function isSignInActivityRefusal(error: unknown): error is ServiceError {
+  return error instanceof ServiceError && error.status === 403 && (error.code === SIGN_IN_ACTIVITY_REFUSED || error.code === 'Authorization_RequestDenied');
+}
+
 export type GraphDirectoryOptions = GraphClientOptions;
+
+/**
+ * A user's admin roles from `memberOf` (direct: roles assigned to the user, and groups) and
+ * `transitiveMemberOf` ("groups, directory roles, and administrative units that the user is a member
+ * of through either direct or transitive membership", v1.0 user-list-transitivememberof). A role in
+ * the second and not the first is held through a role-assignable group (U5); since such a group
+ * cannot hold groups, it is one of the user's direct groups with `isAssignableToRole`.
+ */
+function adminRolesOfUser(memberOf: WireDirectoryObject[], transitive: WireDirectoryObject[]): Pick<UserAccessFacts, 'adminRoles' | 'adminRoleGroups'> {
+  const direct = new Set(memberOf.map(adminRoleOf).filter((r): r is AdminRole => r !== undefined));
+  const adminRoles = new Set(direct);
+  const adminRoleGroups = new Map<AdminRole, { id: string; displayName: string | null }[]>();
+  const assignable = memberOf.filter((o) => memberKind(o) === 'group' && o.isAssignableToRole === true).map((o) => ({ id: o.id ?? '', displayName: o.displayName ?? null }));
+  for (const role of transitive.map(adminRoleOf)) {
+    if (!role || direct.has(role)) continue;
+    adminRoles.add(role);
+    adminRoleGroups.set(role, assignable);
+  }
+  return { adminRoles, adminRoleGroups };
+}
 
 /** Microsoft Entra ID through Microsoft Graph v1.0: one method per remote operation. */
 export class GraphDirectoryGateway implements DirectoryGateway {
@@ -52,8 +82,24 @@ export class GraphDirectoryGateway implements DirectoryGateway {
 
   // ── reads ──────────────────────────────────────────────────────────────────────────────────
 
-  async *listUsers(): Pages<DirectoryUser> {
-    const url = `/users${query({ $select: userSelect, $top: GRAPH_PAGE_SIZE })}`;
+  async *listUsers(options: ListUsersOptions = {}): Pages<DirectoryUser> {
+    let yielded = false;
+    try {
+      for await (const users of this.userPages(AUDIT_USER_SELECT.join(','), AUDIT_USER_PAGE_SIZE)) {
+        yielded = true;
+        yield users;
+      }
+    } catch (error) {
+      // L2: a tenant without Entra ID P1 (or without AuditLog.Read.All) refuses the first page;
+      // the listing goes on without signInActivity, and the caller is told why.
+      if (yielded || !isSignInActivityRefusal(error)) throw error;
+      options.onSignInActivityRefused?.(error.message);
+      yield* this.userPages(userSelect, GRAPH_PAGE_SIZE);
+    }
+  }
+
+  private async *userPages(select: string, top: number): Pages<DirectoryUser> {
+    const url = `/users${query({ $select: select, $top: top })}`;
     // The pages form a chain (each link is in the page before): the next page is requested as soon
     // as its link is known, so converting and consuming a page overlaps the next round trip.
     const pool = new StringPool();
@@ -84,24 +130,36 @@ export class GraphDirectoryGateway implements DirectoryGateway {
     for await (const page of this.graph.pages<GraphSubscribedSku>('listSubscribedSkus', '/subscribedSkus')) yield page.map(toSubscribedSku);
   }
 
+  /**
+   * Who holds the three admin roles (D4.2 i, A2), paged to the end (R2). A role-assignable group
+   * holding a role is one assignment; its direct members hold the role (U5: group nesting is not
+   * possible in a role-assignable group, so direct members are all of them).
+   */
   async getAdminRoleMembers(): Promise<AdminRoleMembers> {
     const operation = 'getAdminRoleMembers';
     const roles = Object.keys(ADMIN_ROLE_TEMPLATE_IDS) as AdminRole[];
-    const responses = await this.graph.batch(
-      operation,
-      roles.map((role) => ({
-        id: role,
-        method: 'GET',
-        url: `/directoryRoles(roleTemplateId=${odataString(ADMIN_ROLE_TEMPLATE_IDS[role])})/members${query({ $select: 'id', $top: GRAPH_PAGE_SIZE })}`,
-      })),
-    );
+    const responses = await this.graph.batch(operation, adminRoleAssignmentRequests(roles));
+    const groupMembers = new Map<string, Promise<GroupMember[]>>();
+    const membersOf = (groupId: string) => {
+      let members = groupMembers.get(groupId);
+      if (!members) groupMembers.set(groupId, (members = allPages(this.listGroupMembers(groupId))));
+      return members;
+    };
     const result = {} as AdminRoleMembers;
     await Promise.all(
       roles.map(async (role) => {
-        const response = responses.get(role)!;
-        // A role nobody was ever assigned is not activated in the tenant: Graph answers 404.
-        const members = response.status === 404 ? [] : await this.graph.itemCollection<WireDirectoryObject>(operation, response);
-        result[role] = new Set(members.filter((m) => memberKind(m) === 'user').map((m) => m.id ?? ''));
+        const assignments = await this.graph.itemCollection<WireRoleAssignment>(operation, responses.get(role)!);
+        const holders = new Set<string>();
+        const groups: string[] = [];
+        for (const assignment of assignments) {
+          const kind = assignment.principal ? memberKind(assignment.principal) : 'other';
+          const id = assignment.principalId ?? assignment.principal?.id;
+          if (!id) continue;
+          if (kind === 'user') holders.add(id);
+          else if (kind === 'group') groups.push(id);
+        }
+        for (const members of await Promise.all(groups.map(membersOf))) for (const m of members) if (m.kind === 'user') holders.add(m.id);
+        result[role] = holders;
       }),
     );
     return result;
@@ -195,11 +253,7 @@ export class GraphDirectoryGateway implements DirectoryGateway {
     }
     const directGroupIds = memberOf.filter((o) => memberKind(o) === 'group').map((o) => o.id ?? '');
     const direct = new Set(directGroupIds);
-    const adminRoles = new Set<AdminRole>();
-    for (const object of [...memberOf, ...transitive]) {
-      const role = adminRoleOf(object);
-      if (role) adminRoles.add(role);
-    }
+    const { adminRoles, adminRoleGroups } = adminRolesOfUser(memberOf, transitive);
     return {
       user: isOk(userResponse.status) ? toDirectoryUser(userResponse.body as WireUser) : null,
       skus: skus.map(toSubscribedSku),
@@ -208,6 +262,7 @@ export class GraphDirectoryGateway implements DirectoryGateway {
         .filter((o) => memberKind(o) === 'group' && !direct.has(o.id ?? ''))
         .map((o) => ({ id: o.id ?? '', displayName: o.displayName ?? null })),
       adminRoles,
+      adminRoleGroups,
       securityGroupOwnerIds: owners.map((o) => o.id ?? '').filter((id) => id !== ''),
       securityGroupNestedGroups: nested.filter((o) => memberKind(o) === 'group').map(toGroupMember),
       securityGroupName,

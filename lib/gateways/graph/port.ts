@@ -33,6 +33,11 @@ export interface UserAccessFacts {
   /** Groups the user is a member of through nesting (id and name), direct ones excluded. */
   nestedGroups: { id: string; displayName: string | null }[];
   adminRoles: Set<AdminRole>;
+  /**
+   * U5: the admin roles held through a role-assignable group, and the user's role-assignable groups
+   * that may give it (the groups the user is a direct member of; a role-assignable group cannot nest).
+   */
+  adminRoleGroups: Map<AdminRole, { id: string; displayName: string | null }[]>;
   /** Owners of the security group asked about (ids); empty when none was asked. */
   securityGroupOwnerIds: string[];
   /** Direct group members of the security group asked about (E4). */
@@ -40,9 +45,18 @@ export interface UserAccessFacts {
   securityGroupName: string | null;
 }
 
+export interface ListUsersOptions {
+  /** L2: the tenant refused `signInActivity` (403); the listing went on without it. */
+  onSignInActivityRefused?: (message: string) => void;
+}
+
 export interface DirectoryGateway {
-  /** Every user, all pages (999 a page), with the properties Steward reads. */
-  listUsers(): Pages<DirectoryUser>;
+  /**
+   * Every user, all pages, with the properties Steward reads and `signInActivity` (L2), for the
+   * audit. When the tenant refuses `signInActivity`, the users are listed without it (their
+   * `signInActivity` is null) and `onSignInActivityRefused` is told.
+   */
+  listUsers(options?: ListUsersOptions): Pages<DirectoryUser>;
   /** By object id or UPN; null when there is no such user. */
   getUser(idOrUpn: string): Promise<DirectoryUser | null>;
   /** By UPN (the value escaped); null when none. */

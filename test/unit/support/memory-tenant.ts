@@ -50,8 +50,8 @@ export class MemoryTenant {
     directoryUser({ id: ALICE, userPrincipalName: 'alice@contoso.test', displayName: 'Alice Rossi', assignedSkuIds: [SKU_SALES] }),
   ];
   skus: SubscribedSku[] = [
-    { skuId: SKU_SALES, skuPartNumber: 'DYN365_ENTERPRISE_SALES', capabilityStatus: 'Enabled', consumedUnits: 1, enabledUnits: 10 },
-    { skuId: SKU_FULL, skuPartNumber: 'POWERAPPS_PER_USER', capabilityStatus: 'Enabled', consumedUnits: 5, enabledUnits: 5 },
+    { skuId: SKU_SALES, skuPartNumber: 'DYN365_ENTERPRISE_SALES', capabilityStatus: 'Enabled', consumedUnits: 1, enabledUnits: 10, suspendedUnits: 0, warningUnits: 0 },
+    { skuId: SKU_FULL, skuPartNumber: 'POWERAPPS_PER_USER', capabilityStatus: 'Enabled', consumedUnits: 5, enabledUnits: 5, suspendedUnits: 0, warningUnits: 0 },
   ];
   groups = new Map<string, GroupMember[]>([[GROUP, [{ id: ALICE, kind: 'user', displayName: 'Alice Rossi' }]]]);
   admins: AdminRoleMembers = { globalAdministrator: new Set(), powerPlatformAdministrator: new Set(), dynamics365Administrator: new Set() };
@@ -169,6 +169,7 @@ export class MemoryTenant {
       findSystemUserByApplicationId: async (target, id) => structuredClone(rows(target).find((r) => r.applicationId === id) ?? null),
       getSystemUser: async (target, id) => structuredClone(rows(target).find((r) => r.id === id) ?? null),
       listTeams: () => onePage(() => []),
+      listGroupTeams: () => onePage(() => []),
       listTeamsOfUser: () => onePage(() => []),
       listRoles: (target) => onePage(() => structuredClone(this.roles.get(target.id) ?? [])),
       listBusinessUnits: (target) => onePage(() => structuredClone(this.businessUnits.get(target.id) ?? [])),
