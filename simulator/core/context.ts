@@ -36,11 +36,16 @@ export function issueToken(ctx: SimContext, clientId: string, audience: string, 
   return token;
 }
 
-/** The client id of a valid bearer token, or null. */
-export function checkBearer(ctx: SimContext, authorization: string | undefined): string | null {
+/** The valid bearer token of a request, or null. */
+export function bearerToken(ctx: SimContext, authorization: string | undefined): IssuedToken | null {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!match) return null;
   const token = ctx.tokens.get(match[1]!);
   if (!token || token.expiresAt < Date.now()) return null;
-  return token.clientId;
+  return token;
+}
+
+/** The client id of a valid bearer token, or null. */
+export function checkBearer(ctx: SimContext, authorization: string | undefined): string | null {
+  return bearerToken(ctx, authorization)?.clientId ?? null;
 }

@@ -2,6 +2,9 @@ import https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentialOptions, gatewayOptions } from '../../lib/composition.js';
 import { WebApiDataverseGateway } from '../../lib/gateways/dataverse/operations.js';
+import { GraphDirectoryGateway } from '../../lib/gateways/graph/operations.js';
+import { ServiceError } from '../../lib/gateways/http/service-error.js';
+import { BapEnvironmentGateway } from '../../lib/gateways/powerplatform/operations.js';
 import type { DataverseTarget } from '../../lib/gateways/dataverse/port.js';
 import { allPages } from '../../lib/gateways/http/pages.js';
 import { createCredential } from '../../lib/gateways/identity/client.js';
@@ -23,7 +26,9 @@ async function start(fixture = demoTenant()) {
   const options = gatewayOptions(tenant.settings);
   const dataverse = new WebApiDataverseGateway({ ...options.dataverse, credential, retry: fastRetry() });
   const targetOf = (envId: string): DataverseTarget => ({ id: envId, instanceUrl: tenant.sim.urls.dataverse[envId] ?? null });
-  return { tenant, fixture, sim: tenant.sim, dataverse, targetOf, credential };
+  const graph = (scope?: string) => new GraphDirectoryGateway({ ...options.directory, credential, retry: fastRetry(), ...(scope ? { scope } : {}) });
+  const bap = (scope = options.environments.scope) => new BapEnvironmentGateway({ ...options.environments, scope, credential, retry: fastRetry() });
+  return { tenant, fixture, sim: tenant.sim, dataverse, targetOf, credential, graph, bap };
 }
 
 /** A raw GET to a simulated host (the gateways would hide what the wire carries). */
@@ -81,5 +86,57 @@ describe('R1: Dataverse per-row next links of a single-level expand', () => {
         expect(team.memberIds).toEqual(source.members);
       }
     }
+  });
+});
+
+/** The error a promise rejects with (or null). */
+const failureOf = (work: Promise<unknown>) => work.then(() => null, (error: unknown) => error);
+
+describe('R3: token audiences', () => {
+  it('each gateway asks for its own audience: Graph, BAP and every Dataverse instance answer', async () => {
+    const { fixture, dataverse, targetOf, graph, bap } = await start();
+    expect((await allPages(graph().listSubscribedSkus())).length).toBe(fixture.graph.subscribedSkus.length);
+    expect((await allPages(bap().listEnvironments())).length).toBe(fixture.environments.length);
+    for (const env of fixture.environments.filter((e) => e.hasDataverse)) {
+      expect(await allPages(dataverse.listRoles(targetOf(env.id)))).toHaveLength(env.roles.length);
+    }
+  });
+
+  it('a token of another audience fails with a ServiceError naming the service that refused it', async () => {
+    const { sim, fixture, dataverse, graph, bap } = await start();
+    const toBap = await failureOf(allPages(bap('https://graph.microsoft.com/.default').listEnvironments()));
+    expect(toBap).toBeInstanceOf(ServiceError);
+    expect(toBap).toMatchObject({ service: 'powerplatform', status: 401, code: 'InvalidAuthenticationToken' });
+
+    const toGraph = await failureOf(allPages(graph('https://service.powerapps.com/.default').listSubscribedSkus()));
+    expect(toGraph).toMatchObject({ service: 'graph', status: 401, code: 'InvalidAuthenticationToken' });
+    expect((toGraph as Error).message).toContain('Invalid audience');
+
+    // The same instance under another host name: the token is for `https://localhost:…`, the
+    // instance is `https://127.0.0.1:…`.
+    const env = fixture.environments.find((e) => e.hasDataverse)!;
+    const instance = sim.urls.dataverse[env.id]!;
+    const elsewhere = { id: env.id, instanceUrl: instance.replace('127.0.0.1', 'localhost') };
+    const toDataverse = await failureOf(allPages(dataverse.listRoles(elsewhere)));
+    expect(toDataverse).toMatchObject({ service: 'dataverse', status: 401, target: env.id });
+    expect((toDataverse as Error).message).toContain(`the resource expects a token for ${instance}/`);
+  });
+
+  it('the simulated hosts refuse a token for another resource with each service\'s answer', async () => {
+    const { sim, fixture, credential } = await start();
+    const graphToken = (await credential.getToken('https://graph.microsoft.com/.default'))!.token;
+    const env = fixture.environments.find((e) => e.hasDataverse)!;
+    const dv = await getJson(`${sim.urls.dataverse[env.id]}/api/data/v9.2/WhoAmI`, { Authorization: `Bearer ${graphToken}` }, sim.ca);
+    expect(dv.status).toBe(401);
+    expect(dv.body).toBeUndefined();
+    expect(dv.headers['www-authenticate']).toBe(
+      `Bearer authorization_uri=https://login.microsoftonline.com/${fixture.tenant.id}/oauth2/authorize, resource_id=${sim.urls.dataverse[env.id]}/`,
+    );
+    const bapToken = (await credential.getToken('https://service.powerapps.com//.default'))!.token;
+    const me = await getJson(`${sim.urls.graph}/v1.0/users?$top=1`, { Authorization: `Bearer ${bapToken}` }, sim.ca);
+    expect(me.status).toBe(401);
+    expect(me.body.error).toMatchObject({ code: 'InvalidAuthenticationToken', message: 'Access token validation failure. Invalid audience.' });
+    expect(me.body.error.innerError.date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    expect(String(me.headers['www-authenticate'])).toContain('client_id="00000003-0000-0000-c000-000000000000"');
   });
 });
