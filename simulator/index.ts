@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import selfsigned from 'selfsigned';
-import { bearerToken, type SimContext } from './core/context.js';
+import { checkBearer, type SimContext } from './core/context.js';
 import { createDataverseHandler } from './dataverse/dataverse.js';
 import { GRAPH_AUDIENCES, POWERPLATFORM_AUDIENCES, dataverseRefusal, entraBearer, graphRefusal, powerPlatformRefusal } from './entra/audiences.js';
 import { createEntraHandler } from './entra/entra.js';
@@ -126,12 +126,8 @@ export async function startSimulator(fixtureInput: Fixture | unknown, options: S
         name: `salesforce:${org.id}`,
         scopes: ['salesforce', org.id],
         errorBody: salesforceError,
-        // The token endpoint is open; every other path needs a session id issued for this org (R3).
-        authorize: (authorization, request) => {
-          if (request.path.startsWith('/services/oauth2/')) return 'oauth';
-          const token = bearerToken(ctx, authorization);
-          return token && token.audience === org.id ? token.clientId : null;
-        },
+        // The token endpoint is open; every other path needs a session id issued for this org.
+        authorize: (authorization, request) => (request.path.startsWith('/services/oauth2/') ? 'oauth' : checkBearer(ctx, authorization)),
         handler: createSalesforceHandler(ctx, org),
       });
       hosts.push(host);

@@ -5,6 +5,7 @@ import { WebApiDataverseGateway } from '../../lib/gateways/dataverse/operations.
 import { GraphDirectoryGateway } from '../../lib/gateways/graph/operations.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
 import { BapEnvironmentGateway } from '../../lib/gateways/powerplatform/operations.js';
+import { JsforceSalesforceGateway } from '../../lib/gateways/salesforce/operations.js';
 import type { DataverseTarget } from '../../lib/gateways/dataverse/port.js';
 import { allPages } from '../../lib/gateways/http/pages.js';
 import { createCredential } from '../../lib/gateways/identity/client.js';
@@ -138,5 +139,20 @@ describe('R3: token audiences', () => {
     expect(me.body.error).toMatchObject({ code: 'InvalidAuthenticationToken', message: 'Access token validation failure. Invalid audience.' });
     expect(me.body.error.innerError.date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
     expect(String(me.headers['www-authenticate'])).toContain('client_id="00000003-0000-0000-c000-000000000000"');
+  });
+});
+
+describe('R6: a spent Salesforce daily API limit', () => {
+  it('the org answers 403 REQUEST_LIMIT_EXCEEDED and the gateway sends each call once', async () => {
+    const { sim, tenant, fixture } = await start();
+    const org = fixture.salesforceOrgs[0]!;
+    const salesforce = new JsforceSalesforceGateway({ ...gatewayOptions(tenant.settings).salesforce, retry: fastRetry({ retries: 6 }) });
+    sim.setFault(org.id, { dailyLimitExceeded: true });
+    const error = await failureOf(salesforce.getUser(org.id, org.users[0]!.Id));
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toMatchObject({ service: 'salesforce', status: 403, code: 'REQUEST_LIMIT_EXCEEDED', isDailyApiLimit: true });
+    expect((error as Error).message).toContain('TotalRequests Limit exceeded.');
+    const calls = sim.requests.filter((r) => r.host === `salesforce:${org.id}` && !r.url.startsWith('/services/oauth2/'));
+    expect(calls.map((r) => r.status)).toEqual([403]);
   });
 });
