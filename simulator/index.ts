@@ -79,6 +79,7 @@ export async function startSimulator(fixtureInput: Fixture | unknown, options: S
     faults: new FaultPlan(state.faults, { latencyMs: options.latencyMs }),
     log: [],
     tokens: new Map(),
+    events: { createdAt: new Map(), licensedAt: new Map() },
     entra: { tenantId: state.tenant.id, clientId: randomUUID(), clientSecret: randomBytes(18).toString('base64url') },
     urls: { login: '', graph: '', powerPlatform: '', dataverse: {}, salesforce: {} },
     paging: { graphDefault: 100, graphMax: 999, dataverseDefault: 5000, salesforce: 2000, ...options.paging },

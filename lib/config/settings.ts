@@ -125,6 +125,7 @@ export const settingsSchema = z.object({
   STEWARD_MAX_CONCURRENCY: intInRange(1, 64).default(8),
   STEWARD_HTTP_RETRIES: intInRange(0, 20).default(6),
   STEWARD_IDEMPOTENCY_TTL_HOURS: intInRange(1, 24 * 30).default(24),
+  STEWARD_REPLICATION_WAIT_S: intInRange(0, 600).default(60),
 });
 
 export type RawSettings = z.infer<typeof settingsSchema>;
@@ -152,6 +153,8 @@ export interface Settings {
   /** Per attempt timeout, calls in flight per service, retries after the first attempt (429/503/504). */
   http: { timeoutMs: number; maxConcurrency: number; retries: number };
   idempotencyTtlHours: number;
+  /** How long create-user retries the steps Entra ID answers 404 while it replicates a new user (R4). */
+  replicationWaitSeconds: number;
 }
 
 export class ConfigurationError extends Error {
@@ -220,5 +223,6 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     extraCaCertificates: readPemFiles(s.STEWARD_EXTRA_CA_CERTS),
     http: { timeoutMs: s.STEWARD_HTTP_TIMEOUT_MS, maxConcurrency: s.STEWARD_MAX_CONCURRENCY, retries: s.STEWARD_HTTP_RETRIES },
     idempotencyTtlHours: s.STEWARD_IDEMPOTENCY_TTL_HOURS,
+    replicationWaitSeconds: s.STEWARD_REPLICATION_WAIT_S,
   };
 }

@@ -26,6 +26,11 @@ export interface SimContext {
     dataverse: Record<string, string>;
     salesforce: Record<string, string>;
   };
+  /**
+   * When directory objects were created and licences assigned through the API (ids lower-case,
+   * `Date.now()`): the real services' eventual consistency (R4, R5) counts from there.
+   */
+  events: { createdAt: Map<string, number>; licensedAt: Map<string, number> };
   /** Page sizes the services use when the client does not ask for less. */
   paging: { graphDefault: number; graphMax: number; dataverseDefault: number; salesforce: number; powerPlatform?: number };
 }
