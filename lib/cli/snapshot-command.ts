@@ -20,7 +20,7 @@ export async function runSnapshotCommand(options: SnapshotCommandOptions): Promi
   const runtime = await openRuntime(options);
   try {
     const { services, settings } = runtime;
-    const snapshot = await readTenant(services, settings.tenantId);
+    const snapshot = await readTenant(services, settings.tenantId, { concurrency: settings.http.maxConcurrency });
     const fixture = toFixture(snapshot, settings);
     const written = options.anonymize ? anonymizeFixture(fixture) : fixture;
     await writeFile(options.out, `${JSON.stringify(written, null, 2)}\n`, 'utf8');

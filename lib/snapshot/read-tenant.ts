@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type {
   AdminRoleMembers,
   BusinessUnit,
@@ -57,16 +58,21 @@ export interface TenantSnapshot {
   salesforceOrgs: SalesforceOrgRead[];
 }
 
-export async function readTenant(sources: SnapshotSources, tenantId: string): Promise<TenantSnapshot> {
+/**
+ * `concurrency` environments and orgs are read at a time (`STEWARD_MAX_CONCURRENCY`, as the audit's
+ * targets); each gateway bounds its own calls in flight besides.
+ */
+export async function readTenant(sources: SnapshotSources, tenantId: string, options: { concurrency: number }): Promise<TenantSnapshot> {
   const environmentList = await allPages(sources.environments.listEnvironments());
   const groupIds = environmentList.map((e) => e.securityGroupId).filter((id): id is string => !!id);
+  const limit = pLimit(Math.max(1, options.concurrency));
   const [users, skus, adminRoles, groups, environments, salesforceOrgs] = await Promise.all([
     allPages(sources.directory.listUsers()),
     allPages(sources.directory.listSubscribedSkus()),
     sources.directory.getAdminRoleMembers(),
     readGroupsWithNesting(sources.directory, groupIds),
-    Promise.all(environmentList.map((environment) => readEnvironment(sources.dataverse, environment))),
-    Promise.all(sources.salesforce.orgIds().map((orgId) => readOrg(sources.salesforce, orgId))),
+    Promise.all(environmentList.map((environment) => limit(() => readEnvironment(sources.dataverse, environment)))),
+    Promise.all(sources.salesforce.orgIds().map((orgId) => limit(() => readOrg(sources.salesforce, orgId)))),
   ]);
   return { tenantId, users, skus, adminRoles, groups, environments, salesforceOrgs };
 }

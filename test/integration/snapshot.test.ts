@@ -24,7 +24,7 @@ let expected: { findings: string[]; statuses: Record<string, string>; verdicts: 
 beforeAll(async () => {
   const source = await startTestServices(original);
   try {
-    copy = toFixture(await readTenant(source.services, source.services.settings.tenantId), source.services.settings);
+    copy = toFixture(await readTenant(source.services, source.services.settings.tenantId, { concurrency: 4 }), source.services.settings);
     const writes = source.sim.requests.filter((r) => r.method !== 'GET' && !/token|\$batch/.test(r.url)).map((r) => `${r.method} ${r.url}`);
     const report = await source.audit.run('cli');
     expected = { findings: keys(report), statuses: statuses(report), verdicts: await verdicts(source, original), readiness: await readiness(source), writes };
