@@ -126,6 +126,7 @@ export const settingsSchema = z.object({
   STEWARD_HTTP_RETRIES: intInRange(0, 20).default(6),
   STEWARD_IDEMPOTENCY_TTL_HOURS: intInRange(1, 24 * 30).default(24),
   STEWARD_REPLICATION_WAIT_S: intInRange(0, 600).default(60),
+  STEWARD_LICENSE_PROPAGATION_WAIT_S: intInRange(0, 86_400).default(900),
 });
 
 export type RawSettings = z.infer<typeof settingsSchema>;
@@ -155,6 +156,8 @@ export interface Settings {
   idempotencyTtlHours: number;
   /** How long create-user retries the steps Entra ID answers 404 while it replicates a new user (R4). */
   replicationWaitSeconds: number;
+  /** How long enable keeps answering 202 while a new licence propagates to the admin API (R5). */
+  licensePropagationWaitSeconds: number;
 }
 
 export class ConfigurationError extends Error {
@@ -224,5 +227,6 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     http: { timeoutMs: s.STEWARD_HTTP_TIMEOUT_MS, maxConcurrency: s.STEWARD_MAX_CONCURRENCY, retries: s.STEWARD_HTTP_RETRIES },
     idempotencyTtlHours: s.STEWARD_IDEMPOTENCY_TTL_HOURS,
     replicationWaitSeconds: s.STEWARD_REPLICATION_WAIT_S,
+    licensePropagationWaitSeconds: s.STEWARD_LICENSE_PROPAGATION_WAIT_S,
   };
 }
