@@ -19,7 +19,7 @@ const original: Fixture = demoTenant();
 let copy: SnapshotFixture;
 let anonymized: SnapshotFixture;
 /** What the source tenant answered: read before any other simulator starts (one CA per process). */
-let expected: { findings: string[]; statuses: Record<string, string>; verdicts: Record<string, string>; readiness: string[][]; writes: unknown[] };
+let expected: { findings: string[]; described: string[]; statuses: Record<string, string>; verdicts: Record<string, string>; readiness: string[][]; writes: unknown[] };
 
 beforeAll(async () => {
   const source = await startTestServices(original);
@@ -27,7 +27,7 @@ beforeAll(async () => {
     copy = toFixture(await readTenant(source.services, source.services.settings.tenantId, { concurrency: 4 }), source.services.settings);
     const writes = source.sim.requests.filter((r) => r.method !== 'GET' && !/token|\$batch/.test(r.url)).map((r) => `${r.method} ${r.url}`);
     const report = await source.audit.run('cli');
-    expected = { findings: keys(report), statuses: statuses(report), verdicts: await verdicts(source, original), readiness: await readiness(source), writes };
+    expected = { findings: keys(report), described: described(report), statuses: statuses(report), verdicts: await verdicts(source, original), readiness: await readiness(source), writes };
   } finally {
     await source.stop();
   }
@@ -44,17 +44,21 @@ type Keyed = { checkId: string; targetId: string; subjectId: string; severity: s
 function keys(report: AuditRunReport) {
   return report.findings.map((f: Keyed) => `${f.checkId} ${f.targetId} ${f.subjectId} ${f.severity}`).sort();
 }
+/** The findings as a reader sees them: titles, details and remediation included. */
+function described(report: AuditRunReport) {
+  return report.findings.map((f) => JSON.stringify([f.checkId, f.targetId, f.subjectId, f.severity, f.title, f.details, f.remediation])).sort();
+}
 function statuses(report: AuditRunReport) {
   return Object.fromEntries(report.run.targets.map((t) => [t.id, t.status]));
 }
 
-/** Everything diagnose decides for every Entra user of every environment, by id. */
+/** Everything diagnose answers for every Entra user of every environment, by id. */
 async function verdicts(t: TestServices, fixture: Fixture) {
   const out: Record<string, string> = {};
   for (const environment of fixture.environments) {
     for (const user of fixture.graph.users) {
       const result = await diagnose(t.services, user.id, environment.id);
-      out[`${environment.id} ${user.id}`] = `${result.verdict} ${result.addedBy} ${result.reasons.map((r) => r.factId).join(',')}`;
+      out[`${environment.id} ${user.id}`] = JSON.stringify(result);
     }
   }
   return out;
@@ -62,7 +66,7 @@ async function verdicts(t: TestServices, fixture: Fixture) {
 
 async function readiness(t: TestServices) {
   const out: string[][] = [];
-  for (const org of original.salesforceOrgs) out.push((await salesforceReadiness(t.services, org.id)).checks.map((c) => `${c.id} ${c.status}`));
+  for (const org of original.salesforceOrgs) out.push((await salesforceReadiness(t.services, org.id)).checks.map((c) => JSON.stringify(c)));
   return out;
 }
 
@@ -84,6 +88,7 @@ describe('steward snapshot', () => {
     const report = await replay.audit.run('cli');
     expect(expected.findings.length).toBeGreaterThan(10);
     expect(keys(report)).toEqual(expected.findings);
+    expect(described(report)).toEqual(expected.described);
     expect(statuses(report)).toEqual(expected.statuses);
     expect(await verdicts(replay, original)).toEqual(expected.verdicts);
     expect(await readiness(replay)).toEqual(expected.readiness);
