@@ -1,4 +1,5 @@
 import https from 'node:https';
+import pRetry from 'p-retry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentialOptions, gatewayOptions } from '../../lib/composition.js';
 import { WebApiDataverseGateway } from '../../lib/gateways/dataverse/operations.js';
@@ -9,7 +10,8 @@ import { JsforceSalesforceGateway } from '../../lib/gateways/salesforce/operatio
 import type { DataverseTarget } from '../../lib/gateways/dataverse/port.js';
 import { allPages } from '../../lib/gateways/http/pages.js';
 import { createCredential } from '../../lib/gateways/identity/client.js';
-import { demoTenant } from '../../fixtures/demo-tenant.js';
+import { SKU, demoTenant, ids } from '../../fixtures/demo-tenant.js';
+import { waitOutReplication } from '../../lib/operations/replication.js';
 import { fastRetry } from '../support/builders.js';
 import { startTestTenant, type TestTenant } from '../support/tenant.js';
 
@@ -154,5 +156,56 @@ describe('R6: a spent Salesforce daily API limit', () => {
     expect((error as Error).message).toContain('TotalRequests Limit exceeded.');
     const calls = sim.requests.filter((r) => r.host === `salesforce:${org.id}` && !r.url.startsWith('/services/oauth2/'));
     expect(calls.map((r) => r.status)).toEqual([403]);
+  });
+});
+
+describe('R4: Entra replication lag', () => {
+  it('a new user is 404 Request_ResourceNotFound for by-id calls until it has replicated', async () => {
+    const fixture = demoTenant();
+    fixture.faults = { graph: { replicationLagMs: 400 } };
+    const { graph } = await start(fixture);
+    const directory = graph();
+    const created = await directory.createUser({
+      userPrincipalName: 'new.joiner@tailspin.onmicrosoft.com',
+      displayName: 'New Joiner',
+      mailNickname: 'new.joiner',
+      usageLocation: 'IT',
+      password: 'Xq7!long-enough-password',
+      forceChangePasswordNextSignIn: true,
+    });
+    const assign = () => directory.assignLicenses(created.id, [SKU.sales], []);
+    expect(await failureOf(assign())).toMatchObject({ service: 'graph', status: 404, code: 'Request_ResourceNotFound' });
+    expect(await failureOf(directory.addGroupMember(ids.group('prod'), created.id))).toMatchObject({ status: 404, code: 'Request_ResourceNotFound' });
+    expect(await directory.getUser(created.id)).toBeNull();
+
+    await waitOutReplication(assign, 10);
+    expect((await directory.getUser(created.id))?.assignedSkuIds).toEqual([SKU.sales]);
+  });
+});
+
+describe('R5: the admin API adds only users it sees licensed', () => {
+  it('refuses userNotLicensed for an unlicensed user, takes an unlicensed administrator, and a Developer environment only its creator', async () => {
+    const fixture = demoTenant();
+    const trial = fixture.environments.find((e) => e.id === ids.env('Trial'))!;
+    trial.passForApps = false;
+    const { bap } = await start(fixture);
+    const admin = bap();
+    expect(await failureOf(admin.addUser(trial.id, ids.user('dan')))).toMatchObject({ service: 'powerplatform', status: 400, code: 'userNotLicensed' });
+    await admin.addUser(trial.id, ids.user('lee')); // a Global Administrator (D4.2 i)
+    expect(await failureOf(admin.addUser(ids.env('Dev'), ids.user('ben')))).toMatchObject({ status: 403, code: 'userNotEnvironmentOwner' });
+    await admin.addUser(ids.env('Dev'), ids.user('ana'));
+  });
+
+  it('refuses userNotLicensed while a new licence propagates, then adds the user', async () => {
+    const fixture = demoTenant();
+    fixture.faults = { powerplatform: { licensePropagationMs: 300 } };
+    const { bap, graph, sim } = await start(fixture);
+    const trial = ids.env('Trial');
+    sim.state.environments.find((e) => e.id === trial)!.passForApps = false;
+    await graph().assignLicenses(ids.user('dan'), [SKU.sales], []);
+    expect(await failureOf(bap().addUser(trial, ids.user('dan')))).toMatchObject({ code: 'userNotLicensed' });
+    // Asked again with backoff until the admin API takes the user.
+    await pRetry(() => bap().addUser(trial, ids.user('dan')), { retries: 20, minTimeout: 50, factor: 1.5 });
+    expect(sim.state.environments.find((e) => e.id === trial)!.systemusers.some((r) => r.azureactivedirectoryobjectid === ids.user('dan'))).toBe(true);
   });
 });
