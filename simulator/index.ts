@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import selfsigned from 'selfsigned';
 import { checkBearer, type SimContext } from './core/context.js';
 import { createDataverseHandler } from './dataverse/dataverse.js';
+import { GRAPH_AUDIENCES, POWERPLATFORM_AUDIENCES, dataverseRefusal, entraBearer, graphRefusal, powerPlatformRefusal } from './entra/audiences.js';
 import { createEntraHandler } from './entra/entra.js';
 import { FaultPlan } from './core/faults.js';
 import { parseFixture, type Fixture, type FaultScope } from './core/fixture.js';
@@ -78,29 +79,31 @@ export async function startSimulator(fixtureInput: Fixture | unknown, options: S
     faults: new FaultPlan(state.faults, { latencyMs: options.latencyMs }),
     log: [],
     tokens: new Map(),
+    events: { createdAt: new Map(), licensedAt: new Map() },
     entra: { tenantId: state.tenant.id, clientId: randomUUID(), clientSecret: randomBytes(18).toString('base64url') },
     urls: { login: '', graph: '', powerPlatform: '', dataverse: {}, salesforce: {} },
     paging: { graphDefault: 100, graphMax: 999, dataverseDefault: 5000, salesforce: 2000, ...options.paging },
   };
   const common = { tls, faults: ctx.faults, log: ctx.log };
-  const bearer = (authorization: string | undefined) => checkBearer(ctx, authorization);
   const hosts: Host[] = [];
   try {
     const login = await startHost({ ...common, name: 'login', scopes: ['login'], errorBody: odataError, handler: createEntraHandler(ctx) });
     hosts.push(login);
     ctx.urls.login = login.url;
 
-    const graph = await startHost({ ...common, name: 'graph', scopes: ['graph'], errorBody: odataError, authorize: bearer, handler: createGraphHandler(ctx) });
+    const graph = await startHost({ ...common, name: 'graph', scopes: ['graph'], errorBody: odataError, authorize: entraBearer(ctx, () => GRAPH_AUDIENCES, graphRefusal), handler: createGraphHandler(ctx) });
     hosts.push(graph);
     ctx.urls.graph = graph.url;
 
     for (const environment of state.environments.filter((e) => e.hasDataverse)) {
+      const instanceUrl = () => ctx.urls.dataverse[environment.id] ?? '';
       const host = await startHost({
         ...common,
         name: `dataverse:${environment.id}`,
         scopes: ['dataverse', environment.id],
         errorBody: odataError,
-        authorize: bearer,
+        // The instance's own URL is its audience (`{instance}/.default`, learn.microsoft.com/power-apps/developer/data-platform/authenticate-oauth).
+        authorize: entraBearer(ctx, () => [instanceUrl()], dataverseRefusal(instanceUrl)),
         handler: createDataverseHandler(ctx, environment),
       });
       hosts.push(host);
@@ -112,7 +115,7 @@ export async function startSimulator(fixtureInput: Fixture | unknown, options: S
       name: 'powerplatform',
       scopes: ['powerplatform'],
       errorBody: odataError,
-      authorize: bearer,
+      authorize: entraBearer(ctx, () => POWERPLATFORM_AUDIENCES, powerPlatformRefusal),
       handler: createPowerPlatformHandler(ctx),
     });
     hosts.push(bap);
@@ -125,8 +128,7 @@ export async function startSimulator(fixtureInput: Fixture | unknown, options: S
         scopes: ['salesforce', org.id],
         errorBody: salesforceError,
         // The token endpoint is open; every other path needs a session id issued for this org.
-        authorize: (authorization, request) =>
-          request.path.startsWith('/services/oauth2/') ? 'oauth' : checkBearer(ctx, authorization),
+        authorize: (authorization, request) => (request.path.startsWith('/services/oauth2/') ? 'oauth' : checkBearer(ctx, authorization)),
         handler: createSalesforceHandler(ctx, org),
       });
       hosts.push(host);

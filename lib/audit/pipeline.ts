@@ -14,7 +14,7 @@ import { runCrossEnvironmentChecks, runDirectoryChecks } from './checks/tenant-c
 import { collectDirectory, collectEnvironment, discoverEnvironments, type AuditSources } from './collect.js';
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
-import { NOT_AUDITED, RunDataMissing, describeError, failureOf, targetFailedFinding } from './target-failure.js';
+import { NOT_AUDITED, RunDataMissing, describeError, failureOf, isLastingFailure, targetFailedFinding } from './target-failure.js';
 
 /**
  * The audit in three steps, the same whether Azure Functions fans it out over a queue or the CLI
@@ -161,7 +161,7 @@ export class AuditPipeline {
       await store.setTargetStatus(runId, done);
       return done;
     } catch (error) {
-      if (!options.finalAttempt) throw error;
+      if (!options.finalAttempt && !isLastingFailure(error)) throw error;
       const failed: RunTarget = { ...base, status: 'failed', error: describeError(error), failure: failureOf(error) };
       await store.setTargetStatus(runId, failed);
       return failed;

@@ -23,6 +23,14 @@ export function failureOf(error: unknown): TargetFailure {
   return { service: null, status: null, code: 'unexpected' };
 }
 
+/**
+ * A failure another attempt cannot mend within the run: a Salesforce org whose daily API request
+ * limit is spent (R6) stays refused for hours, so the target fails on its first attempt.
+ */
+export function isLastingFailure(error: unknown): boolean {
+  return isServiceError(error) && error.isDailyApiLimit;
+}
+
 /** A target the run could not audit because its shared data was missing. */
 export const NOT_AUDITED: TargetFailure = { service: null, status: null, code: 'directory-unavailable' };
 

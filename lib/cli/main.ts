@@ -2,8 +2,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runAuditCommand } from './audit-command.js';
 import { runDiagnoseCommand, runReadinessCommand } from './diagnose-command.js';
 import { runServeCommand } from './serve-command.js';
+import { runSnapshotCommand } from './snapshot-command.js';
 
-/** `steward`: the audit, diagnose, readiness and serve commands of SPEC §6. */
+/** `steward`: the audit, diagnose, readiness, serve and snapshot commands of SPEC §6. */
 const program = new Command()
   .name('steward')
   .description('Keeps the people and integration accounts of a Microsoft tenant healthy (Entra ID, Dataverse, Salesforce).')
@@ -52,6 +53,15 @@ program
   }, 7071)
   .option('--key <key>', 'function key callers must send (x-functions-key or ?code=); generated when omitted')
   .action((options) => runServeCommand(options));
+
+program
+  .command('snapshot')
+  .description('read the tenant (read-only) and write it as a fixture that audit, diagnose and readiness run on offline')
+  .option(...fixture)
+  .option(...storage)
+  .requiredOption('--out <file>', 'where to write the fixture (JSON, SPEC §5)')
+  .option('--anonymize', 'replace names, UPNs and mails consistently (ids kept)')
+  .action((options) => runSnapshotCommand(options));
 
 // Keep-alive sockets of the SDKs would hold the process open after the work is done: exit once
 // stdout has drained (serve only returns when stopped).

@@ -147,6 +147,8 @@ export const settingsSchema = z.object({
   STEWARD_SUPPRESSION_MAX_DAYS: intInRange(1, 3650).default(365),
   STEWARD_TRUST_FORWARDED_HOST: bool.default(false),
   WEBSITE_HOSTNAME: z.string().optional(),
+  STEWARD_REPLICATION_WAIT_S: intInRange(0, 600).default(60),
+  STEWARD_LICENSE_PROPAGATION_WAIT_S: intInRange(0, 86_400).default(900),
 });
 
 export type RawSettings = z.infer<typeof settingsSchema>;
@@ -190,6 +192,10 @@ export interface Settings {
    * else the Function App's own name (WEBSITE_HOSTNAME); never the request's Host header.
    */
   links: { trustForwardedHost: boolean; siteHostName?: string };
+  /** How long create-user retries the steps Entra ID answers 404 while it replicates a new user (R4). */
+  replicationWaitSeconds: number;
+  /** How long enable keeps answering 202 while a new licence propagates to the admin API (R5). */
+  licensePropagationWaitSeconds: number;
 }
 
 export class ConfigurationError extends Error {
@@ -264,5 +270,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     idempotencyTtlHours: s.STEWARD_IDEMPOTENCY_TTL_HOURS,
     suppressionMaxDays: s.STEWARD_SUPPRESSION_MAX_DAYS,
     links: { trustForwardedHost: s.STEWARD_TRUST_FORWARDED_HOST, siteHostName: s.WEBSITE_HOSTNAME },
+    replicationWaitSeconds: s.STEWARD_REPLICATION_WAIT_S,
+    licensePropagationWaitSeconds: s.STEWARD_LICENSE_PROPAGATION_WAIT_S,
   };
 }

@@ -8,7 +8,7 @@
 export type FactId =
   | 'U1' | 'T2' | 'T3' | 'T4' | 'T5' | 'T6' | 'A1' | 'A2'
   | 'E1' | 'E2' | 'E4' | 'E5' | 'E6'
-  | 'D1' | 'D3' | 'D4.1' | 'D4.2' | 'D4.3'
+  | 'D1' | 'D3' | 'D4.1' | 'D4.2' | 'D4.3' | 'D5'
   | 'S1' | 'S2';
 
 export type MissingThing =

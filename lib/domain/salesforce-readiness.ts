@@ -181,3 +181,9 @@ export function evaluateReadiness(org: SalesforceOrgSnapshot, warnAt: number): R
     apiIntegrationPslCheck(org),
   ];
 }
+
+/** Every readiness check, when the org could not be read: `unknown`, with the reason. */
+export function unknownReadiness(message: string, resolution: string): ReadinessCheck[] {
+  const ids: ReadinessCheck['id'][] = ['S1', 'S2', 'S4', 'S5', 'connected-app', 'api-integration-psl'];
+  return ids.map((id) => ({ id, status: 'unknown', message, resolution }));
+}

@@ -88,16 +88,31 @@ const SERVICE_LABEL: Record<string, string> = {
   identity: 'Microsoft Entra ID (token endpoint)',
 };
 
+/** The daily limit counts the last 24 hours: an hour frees a share of it. */
+const DAILY_LIMIT_RETRY_AFTER_SECONDS = 3600;
+
 /**
  * An upstream failure after the gateway's retries: 404 stays 404 (the thing is not there),
- * throttling and unavailability become 503 with `Retry-After` (the caller may try again later),
- * anything else is a 502 that names the service and the call, never a 500.
+ * throttling, unavailability and a spent Salesforce daily API limit (R6) become 503 with
+ * `Retry-After` (the caller may try again later), anything else is a 502 that names the service
+ * and the call, never a 500.
  */
+
 export function serviceErrorProblem(error: ServiceError): ApiResponse {
   const label = SERVICE_LABEL[error.service] ?? error.service;
   const where = { service: error.service, operation: error.operation, ...(error.target ? { target: error.target } : {}) };
   if (error.isNotFound) {
     return problem(404, 'not-found', 'Not found upstream', `${label} has no such resource (${error.operation}).`, where);
+  }
+  if (error.isDailyApiLimit) {
+    return problem(
+      503,
+      'upstream-limit-reached',
+      'The Salesforce org has used its daily API request limit',
+      `Salesforce refused the call ${error.operation}: the org${error.target ? ` ${error.target}` : ''} has used its daily API request limit (REQUEST_LIMIT_EXCEEDED). Try again in ${DAILY_LIMIT_RETRY_AFTER_SECONDS / 3600} h, or raise the limit.`,
+      { ...where, upstreamStatus: 403, upstreamCode: 'REQUEST_LIMIT_EXCEEDED' },
+      { 'retry-after': String(DAILY_LIMIT_RETRY_AFTER_SECONDS) },
+    );
   }
   if (error.isTransient) {
     const retryAfter = Math.max(1, error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);

@@ -40,7 +40,8 @@ export async function activateIntegrationUser(services: AppServices, input: { or
     try {
       await services.salesforce.activateUser(input.orgId, user.id);
     } catch (error) {
-      if (isServiceError(error) && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 404 && error.status !== 429) {
+      // A spent daily API limit (R6) is no refusal of this user: it goes out as a 503 with Retry-After.
+      if (isServiceError(error) && !error.isDailyApiLimit && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 404 && error.status !== 429) {
         const licenseLimit = error.code === 'LICENSE_LIMIT_EXCEEDED';
         throw new RuleRefusal(
           'activation-refused',

@@ -6,6 +6,7 @@ import { RuleRefusal, UpstreamRefusal } from '../domain/errors.js';
 import { requireFreeUnit, resolveSkus } from './licenses.js';
 import { requireDataverse, requireEnvironment } from './lookups.js';
 import { generateTemporaryPassword } from './password.js';
+import { isReplicationLag, waitOutReplication } from './replication.js';
 import { directoryUserView, environmentView, type DirectoryUserView } from './views.js';
 
 /**
@@ -149,10 +150,10 @@ async function createInEntra(services: AppServices, input: CreateUserInput, pass
 async function assignLicenses(services: AppServices, user: DirectoryUser, wanted: SubscribedSku[]): Promise<{ licenses: AssignedLicense[]; incomplete: IncompleteStep[] }> {
   if (wanted.length === 0) return { licenses: [], incomplete: [] };
   try {
-    await services.directory.assignLicenses(user.id, wanted.map((s) => s.skuId), []);
+    await waitOutReplication(() => services.directory.assignLicenses(user.id, wanted.map((s) => s.skuId), []), services.settings.replicationWaitSeconds);
     return { licenses: wanted.map((s) => ({ skuId: s.skuId, skuPartNumber: s.skuPartNumber })), incomplete: [] };
   } catch (error) {
-    return { licenses: [], incomplete: wanted.map((sku) => ({ step: 'license', target: sku.skuPartNumber, detail: describe(error) })) };
+    return { licenses: [], incomplete: wanted.map((sku) => ({ step: 'license', target: sku.skuPartNumber, detail: describe(error, services) })) };
   }
 }
 
@@ -175,11 +176,12 @@ async function joinSecurityGroups(
     let added = groupsDone.get(environment.securityGroupId);
     if (added === undefined) {
       try {
-        await services.directory.addGroupMember(environment.securityGroupId, user.id);
+        const groupId = environment.securityGroupId;
+        await waitOutReplication(() => services.directory.addGroupMember(groupId, user.id), services.settings.replicationWaitSeconds);
         added = true;
       } catch (error) {
         added = false;
-        incomplete.push({ step: 'security-group', target: environment.id, detail: describe(error) });
+        incomplete.push({ step: 'security-group', target: environment.id, detail: describe(error, services) });
       }
       groupsDone.set(environment.securityGroupId, added);
     }
@@ -216,7 +218,11 @@ function answerForExisting(existing: DirectoryUser, input: CreateUserInput, want
   return { created: false, user: directoryUserView(existing, skus), notes };
 }
 
-function describe(error: unknown): string {
+function describe(error: unknown, services: AppServices): string {
+  if (isReplicationLag(error)) {
+    const waited = services.settings.replicationWaitSeconds;
+    return `Entra ID had not replicated the new user after ${waited} s (STEWARD_REPLICATION_WAIT_S): ${(error as Error).message}. Finish with POST …/enable.`;
+  }
   if (isServiceError(error)) return error.message;
   return 'unexpected failure';
 }

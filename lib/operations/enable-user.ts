@@ -22,6 +22,11 @@ export interface EnableUserInput {
 
 export interface EnableUserResult {
   state: 'enabled' | 'pending';
+  /**
+   * R5: while the licence propagates to the admin API, until when the status poll keeps asking it
+   * to add the user (ISO time); afterwards the poll answers 409 (D4.2).
+   */
+  licenseDeadline?: string;
   user: ReturnType<typeof directoryUserView>;
   environment: ReturnType<typeof environmentView>;
   systemUser: SystemUserView | null;
@@ -88,11 +93,17 @@ export async function enableUser(services: AppServices, input: EnableUserInput):
     }
   }
 
-  const row = await forceSync(services, environment, user);
+  // R5: a licence that Entra holds may not have reached the admin API yet; it answers
+  // `userNotLicensed` meanwhile. Only then is waiting worth it: without one it refuses for good.
+  const licensed = environmentSkusHeld({ ...user, assignedSkuIds: assigned }, skus, services.settings.environmentLicenseSkus).length > 0;
+  let waitingForLicense = false;
+  const row = await forceSync(services, environment, user, { awaitLicense: licensed, onLicensePending: () => (waitingForLicense = true) });
   changes.push('sync forced through the Power Platform admin API (D1)');
+  if (waitingForLicense) warnings.push('The licence has not reached the Power Platform admin API yet (it propagates for minutes): poll the Location until the row is enabled.');
 
   return {
     state: row && !row.isDisabled ? 'enabled' : 'pending',
+    ...(waitingForLicense ? { licenseDeadline: new Date(services.now().getTime() + services.settings.licensePropagationWaitSeconds * 1000).toISOString() } : {}),
     user: directoryUserView({ ...user, assignedSkuIds: assigned }, skus),
     environment: environmentView(environment),
     systemUser: row ? systemUserView(row) : null,
@@ -112,16 +123,24 @@ export interface EnableStatusResult {
 
 /**
  * The poll behind the 202 of enable and sync: `enabled` waits for an enabled row, `present` for
- * any row. Reads only.
+ * any row. Reads only, except while a licence propagates (`licenseDeadline`, R5): then each poll
+ * asks the admin API again to add the user, and past the deadline its refusal is the answer (409, D4.2).
  */
 export async function userRowStatus(
   services: AppServices,
-  input: { environmentId: string; user: string; until: StatusCondition },
+  input: { environmentId: string; user: string; until: StatusCondition; licenseDeadline?: Date },
 ): Promise<EnableStatusResult> {
   const environment = await requireEnvironment(services, input.environmentId);
   const target = requireDataverse(environment);
   const user = await requireUser(services, input.user);
-  const row = await services.dataverse.findSystemUserByEntraId(target, user.id);
+  let row = await services.dataverse.findSystemUserByEntraId(target, user.id);
+  if (input.licenseDeadline && input.until === 'enabled' && (!row || row.isDisabled)) {
+    const waitSeconds = services.settings.licensePropagationWaitSeconds;
+    row = await forceSync(services, environment, user, {
+      awaitLicense: services.now() < input.licenseDeadline,
+      note: ` The licence did not take effect in the admin API within ${waitSeconds} s (STEWARD_LICENSE_PROPAGATION_WAIT_S, R5).`,
+    });
+  }
   const ready = input.until === 'enabled' ? !!row && !row.isDisabled : !!row;
   return {
     state: ready ? (input.until === 'enabled' ? 'enabled' : 'present') : 'pending',

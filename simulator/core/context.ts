@@ -26,6 +26,11 @@ export interface SimContext {
     dataverse: Record<string, string>;
     salesforce: Record<string, string>;
   };
+  /**
+   * When directory objects were created and licences assigned through the API (ids lower-case,
+   * `Date.now()`): the real services' eventual consistency (R4, R5) counts from there.
+   */
+  events: { createdAt: Map<string, number>; licensedAt: Map<string, number> };
   /** Page sizes the services use when the client does not ask for less. */
   paging: { graphDefault: number; graphMax: number; dataverseDefault: number; salesforce: number; powerPlatform?: number };
 }
@@ -36,11 +41,16 @@ export function issueToken(ctx: SimContext, clientId: string, audience: string, 
   return token;
 }
 
-/** The client id of a valid bearer token, or null. */
-export function checkBearer(ctx: SimContext, authorization: string | undefined): string | null {
+/** The valid bearer token of a request, or null. */
+export function bearerToken(ctx: SimContext, authorization: string | undefined): IssuedToken | null {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!match) return null;
   const token = ctx.tokens.get(match[1]!);
   if (!token || token.expiresAt < Date.now()) return null;
-  return token.clientId;
+  return token;
+}
+
+/** The client id of a valid bearer token, or null. */
+export function checkBearer(ctx: SimContext, authorization: string | undefined): string | null {
+  return bearerToken(ctx, authorization)?.clientId ?? null;
 }

@@ -32,7 +32,19 @@ export class FaultPlan {
     else this.scopes.delete(scope);
   }
 
-  private resolve(scopes: readonly string[]): Required<Omit<FaultScope, 'down'>> & { down: boolean } {
+  /**
+   * A behaviour of the real services that the fixture turns on (R4–R6, SPEC §8), from the most
+   * specific scope that sets it; not drawn, so it never consumes the seeded generator.
+   */
+  behaviour<K extends 'replicationLagMs' | 'licensePropagationMs' | 'dailyLimitExceeded'>(scopes: readonly string[], key: K): FaultScope[K] {
+    for (const scope of [...scopes].reverse()) {
+      const value = this.scopes.get(scope)?.[key];
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  private resolve(scopes: readonly string[]): Required<Omit<FaultScope, 'down' | 'replicationLagMs' | 'licensePropagationMs' | 'dailyLimitExceeded'>> & { down: boolean } {
     const chain = ['*', ...scopes].map((s) => this.scopes.get(s)).filter((s): s is FaultScope => !!s);
     const pick = <K extends keyof FaultScope>(key: K, fallback: NonNullable<FaultScope[K]>) => {
       for (let i = chain.length - 1; i >= 0; i--) {

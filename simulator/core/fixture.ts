@@ -15,6 +15,12 @@ const faultScope = z.object({
   down: z.boolean().optional(),
   /** Seconds announced in `Retry-After` on throttled answers (default 1). */
   retryAfterSeconds: z.number().int().min(0).optional(),
+  /** R4 (scope `graph`): for this long after a user or group is created, reads and writes naming it answer 404. */
+  replicationLagMs: z.number().min(0).optional(),
+  /** R5 (scope `powerplatform`): for this long after `assignLicense`, BAP `addUser` answers `userNotLicensed` for that user. */
+  licensePropagationMs: z.number().min(0).optional(),
+  /** R6 (scope `salesforce` or an org id): the org's daily API request limit is spent; every API call answers 403. */
+  dailyLimitExceeded: z.boolean().optional(),
 });
 export type FaultScope = z.infer<typeof faultScope>;
 

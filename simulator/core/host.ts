@@ -43,8 +43,11 @@ export interface HostOptions {
   tls: { key: string; cert: string };
   faults: FaultPlan;
   log: RequestRecord[];
-  /** Checks `Authorization: Bearer`; returns the client id or null when refused. */
-  authorize?: (authorization: string | undefined, request: SimRequest) => string | null;
+  /**
+   * Checks `Authorization: Bearer`; returns the client id, or null when refused (a generic 401), or
+   * the service's own refusal (R3: a token of another audience).
+   */
+  authorize?: (authorization: string | undefined, request: SimRequest) => string | SimResponse | null;
   /** Body for refusals, in the service's own error shape. */
   errorBody: (status: number, code: string, message: string) => unknown;
   handler: SimHandler;
@@ -105,6 +108,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
             const clientId = options.authorize ? options.authorize(req.headers.authorization, request) : 'anonymous';
             if (clientId === null) {
               response = { status: 401, body: options.errorBody(401, 'InvalidAuthenticationToken', 'Access token is missing or invalid') };
+            } else if (typeof clientId === 'object') {
+              response = clientId;
             } else {
               request.clientId = clientId;
               response = await options.handler(request);

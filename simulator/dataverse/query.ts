@@ -81,8 +81,27 @@ function projection(entity: Entity, params: URLSearchParams): { select: string[]
   return { select, expand };
 }
 
+/**
+ * R1 (SPEC §8): in a paged query, each row's single-level expand of a collection-valued navigation
+ * comes with `<navigation>@odata.nextLink`, even when the array is empty, and the link carries no
+ * paging information: following it returns the same related rows again. "Each expanded
+ * collection-valued navigation property returns a `<property>@odata.nextLink` URL that includes no
+ * paging information … it returns the same rows that were returned in your original request"
+ * (learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables, "Single $expand
+ * on collection-valued navigation properties"; the empty-array case: …/webapi/retrieve-related-entities-query,
+ * v9.1 sample `"Account_Tasks": []` with `"Account_Tasks@odata.nextLink"`).
+ */
+function navigationLink(env: DataverseEnvironment, entity: Entity, row: Row, item: ExpandItem): string {
+  const options: string[] = [];
+  if (item.select) options.push(`$select=${item.select.join(',')}`);
+  if (item.filter) options.push(`$filter=${encodeURIComponent(item.filter)}`);
+  if (item.top !== null) options.push(`$top=${item.top}`);
+  const key = String(entity.value(row, entity.key));
+  return `${env.api()}/${entity.set}(${key})/${item.navigation}${options.length > 0 ? `?${options.join('&')}` : ''}`;
+}
+
 /** A record as the Web API writes it: `@odata.etag`, the selected columns, the key, the expansions. */
-function shape(env: DataverseEnvironment, entity: Entity, row: Row, select: string[] | null, expand: ExpandItem[]): Row {
+function shape(env: DataverseEnvironment, entity: Entity, row: Row, select: string[] | null, expand: ExpandItem[], paged = false): Row {
   const version = entity.version ? entity.version(row) : env.versionOf(row).version;
   const out: Row = { '@odata.etag': `W/"${version}"` };
   for (const column of select ?? entity.columns) out[column] = entity.value(row, column);
@@ -94,6 +113,7 @@ function shape(env: DataverseEnvironment, entity: Entity, row: Row, select: stri
     if (item.filter) related = related.filter(compileFilter(item.filter, access(target)));
     if (item.top !== null) related = related.slice(0, item.top);
     out[item.navigation] = related.map((r) => shape(env, target, r, item.select, item.expand));
+    if (paged && item.expand.length === 0) out[`${item.navigation}@odata.nextLink`] = navigationLink(env, entity, row, item);
   }
   return out;
 }
@@ -168,6 +188,8 @@ function filterAndOrder(entity: Entity, params: URLSearchParams, source: Row[]):
 
 interface Page {
   rows: Row[];
+  /** The client asked for pages (`Prefer: odata.maxpagesize`). */
+  paged: boolean;
   nextLink?: string;
   headers: Record<string, string>;
 }
@@ -180,7 +202,7 @@ function pageOf(env: DataverseEnvironment, request: SimRequest, entity: Entity, 
   if (topText !== null) {
     const top = Number.parseInt(topText, 10);
     if (!Number.isInteger(top) || top < 0) throw queryError(`Invalid value '${topText}' for $top.`);
-    return { rows: rows.slice(0, Math.min(top, MAX_PAGE_SIZE)), headers };
+    return { rows: rows.slice(0, Math.min(top, MAX_PAGE_SIZE)), headers, paged: false };
   }
   const preferred = pageSizePreference(request);
   const pageSize = preferred ?? env.ctx.paging.dataverseDefault;
@@ -188,13 +210,14 @@ function pageOf(env: DataverseEnvironment, request: SimRequest, entity: Entity, 
   const token = params.get('$skiptoken');
   const start = token ? readSkipToken(token, entity, rows, pageSize) : 0;
   const page = rows.slice(start, start + pageSize);
-  if (!(start + pageSize < rows.length && page.length > 0)) return { rows: page, headers };
+  const paged = preferred !== undefined;
+  if (!(start + pageSize < rows.length && page.length > 0)) return { rows: page, headers, paged };
   const query = [...params.entries()].filter(([name]) => name !== '$skiptoken').map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
   const pageNumber = Math.floor(start / pageSize) + 1;
   const first = String(entity.value(page[0]!, entity.key));
   const last = String(entity.value(page[page.length - 1]!, entity.key));
   query.push(`$skiptoken=${encodeURIComponent(skipToken(entity, last, first, pageNumber))}`);
-  return { rows: page, headers, nextLink: `${env.api()}/${pathForLinks}?${query.join('&')}` };
+  return { rows: page, headers, paged, nextLink: `${env.api()}/${pathForLinks}?${query.join('&')}` };
 }
 
 /** A collection answer: `entity` rows (all, or those of a navigation) with the query options applied. */
@@ -206,7 +229,7 @@ export function collection(env: DataverseEnvironment, request: SimRequest, entit
   const page = pageOf(env, request, entity, rows, pathForLinks);
   const body: Row = {
     '@odata.context': `${env.api()}/$metadata#${entity.set}${contextSuffix(select, expand)}`,
-    value: page.rows.map((row) => shape(env, entity, row, select, expand)),
+    value: page.rows.map((row) => shape(env, entity, row, select, expand, page.paged)),
   };
   if (params.get('$count') === 'true') body['@odata.count'] = rows.length;
   if (page.nextLink) body['@odata.nextLink'] = page.nextLink;

@@ -54,6 +54,19 @@ export class GraphDirectory {
     this.version++;
   }
 
+  /**
+   * R4 (SPEC §8, `faults.graph.replicationLagMs`): for that long after an object is created, reads
+   * and writes naming it answer 404 `Request_ResourceNotFound`. "A successful write to Microsoft Entra
+   * does not guarantee that an immediate read will reflect that change … it is normal for … a newly
+   * created object to return a 'Not Found'" (devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/);
+   * the body is the one recorded for `members/$ref` with an unknown member (microsoftgraph/microsoft-graph-docs-contrib#5090).
+   */
+  replicating(id: string): boolean {
+    const lag = this.ctx.faults.behaviour(['graph'], 'replicationLagMs') ?? 0;
+    const created = this.ctx.events.createdAt.get(id.toLowerCase());
+    return lag > 0 && created !== undefined && Date.now() - created < lag;
+  }
+
   // ── lookups ──
   findUser(key: string): FixtureUser | undefined {
     return this.graph.users.find((u) => eqi(u.id, key) || eqi(u.userPrincipalName, key));

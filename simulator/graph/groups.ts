@@ -27,7 +27,7 @@ function addReference(dir: GraphDirectory, call: Call, group: FixtureGroup, rela
   if (!match) throw badRequest(`Invalid object identifier '${ref}'.`);
   const id = decodeURIComponent(match[1]!).replace(/^\('(.*)'\)$/, '$1');
   const object = dir.objectIndex().get(id.toLowerCase());
-  if (!object || object.kind === 'role') throw notFound(id);
+  if (!object || object.kind === 'role' || dir.replicating(id)) throw notFound(id);
   if (relation === 'owners' && object.kind !== 'user') throw badRequest('Invalid object identifier. Only users and service principals can be owners.');
   if (object.kind === 'group' && eqi(object.record.id, group.id)) throw badRequest('A group cannot be a member of itself.');
   if (group[relation].some((m) => eqi(m, id))) {
@@ -77,7 +77,7 @@ export function groupsRoute(dir: GraphDirectory, call: Call, rest: Segment[]): S
   }
   const key = keyOf(rest[0])!;
   const group = dir.findGroup(key.key);
-  if (!group) throw notFound(key.key);
+  if (!group || dir.replicating(group.id)) throw notFound(key.key);
   const [, navigation, ...tail] = rest;
   if (navigation !== undefined) return groupNavigation(dir, call, group, navigation, tail);
   if (call.method !== 'GET') throw methodNotAllowed();

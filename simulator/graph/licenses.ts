@@ -100,5 +100,7 @@ export function assignLicense(dir: GraphDirectory, call: Call, user: FixtureUser
     user.assignedLicenses.push({ skuId: sku.skuId, disabledPlans: item.disabledPlans });
     sku.consumedUnits += 1;
   }
+  // R5: the admin API sees a new licence only once it has propagated (simulator/powerplatform).
+  if (change.add.length > 0) dir.ctx.events.licensedAt.set(user.id.toLowerCase(), Date.now());
   return ok(200, { '@odata.context': dir.contextFor('users', undefined, true), ...projectUser(user, USER_DEFAULT) });
 }

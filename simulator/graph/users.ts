@@ -136,6 +136,7 @@ function createUser(dir: GraphDirectory, call: Call): SimResponse {
   }
   user.userType = typeof body.userType === 'string' ? body.userType : 'Member';
   dir.graph.users.push(user as FixtureUser);
+  dir.ctx.events.createdAt.set(String(user.id).toLowerCase(), Date.now());
   dir.changed();
   const created = projectUser(user as FixtureUser, USER_DEFAULT);
   return ok(201, { '@odata.context': dir.contextFor('users', undefined, true), ...created }, { Location: `${dir.base()}/users/${user.id as string}/Microsoft.DirectoryServices.User` });
@@ -233,7 +234,7 @@ export function usersRoute(dir: GraphDirectory, call: Call, rest: Segment[]): Si
   // `/users/$x@y` breaks OData's URL convention (only system options start with `$`): use `/users('$x@y')`.
   if (typeof rest[0] === 'string' && key.key.startsWith('$')) throw badRequest(`Invalid object identifier '${key.key}'.`);
   const user = dir.findUser(key.key);
-  if (!user) throw notFound(key.key);
+  if (!user || dir.replicating(user.id)) throw notFound(key.key);
   const [, navigation, ...tail] = rest;
   if (navigation !== undefined) return userNavigation(dir, call, user, navigation, tail);
   if (method === 'GET') return getUser(dir, call, user);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SimContext } from '../core/context.js';
-import type { FixtureEnvironment } from '../core/fixture.js';
+import type { FixtureEnvironment, FixtureUser } from '../core/fixture.js';
 import { stableId } from '../core/ids.js';
 import { profileFromEntra, syncedSystemUser } from '../core/records.js';
 import { json, type SimHandler, type SimRequest, type SimResponse } from '../core/host.js';
@@ -13,7 +13,7 @@ import { json, type SimHandler, type SimRequest, type SimResponse } from '../cor
  *   `powerPlatform` size);
  * - `GET  …/environments/{id}?api-version=…` — one environment, 404 `EnvironmentNotFound`;
  * - `POST …/environments/{id}/addUser?api-version=2023-06-01` `{ "objectId" }` — force-adds or
- *   refreshes the user's systemuser row from Entra ID (D1), with the D3 / D4.1 / D4.3 refusals.
+ *   refreshes the user's systemuser row from Entra ID (D1), with the D3 / D4.1 / D4.2 (R5) / D4.3 / D5 refusals.
  *
  * Environments have the shape of the recorded responses (shared/reference/bap): `environmentSku`,
  * `databaseType` (`CommonDataService` | `None`), `linkedEnvironmentMetadata` with
@@ -158,6 +158,39 @@ const expands = (request: SimRequest, what: string) =>
     .map((s) => s.trim().replace('/', '.').toLowerCase())
     .includes(`properties.${what}`);
 
+const holdsAdminRole = (ctx: SimContext, userId: string) =>
+  ctx.state.graph.directoryRoles.some(
+    (role) => [GLOBAL_ADMIN, POWER_PLATFORM_ADMIN, DYNAMICS_ADMIN].includes(role.roleTemplateId.toLowerCase()) && role.members.some((m) => same(m, userId)),
+  );
+
+/**
+ * R5 (SPEC §8) and D5: whether `addUser` takes this user. The Power Platform admin API refuses
+ * `userNotLicensed` while a freshly assigned licence propagates (`faults.powerplatform.licensePropagationMs`
+ * after `assignLicense`) — microsoft/terraform-provider-power-platform retries `addUser` for 9 minutes
+ * on that text: "the license assignment in Entra is async, so we need to wait for that to happen"
+ * (internal/services/authorization/api_user.go, `CreateDataverseUser`; issue #859) — and always for
+ * a user with no licence and no exemption of D4.2 (administrators, pass per app, a tenant
+ * marketing licence). Any assigned licence counts here: the simulator does not model which plans a
+ * SKU carries. A Developer environment adds only its creator (D5).
+ * Unconfirmed (no source records them): the status 400, the message, and the Developer refusal's code.
+ */
+function admission(ctx: SimContext, env: FixtureEnvironment, user: FixtureUser): SimResponse | null {
+  if (env.type === 'Developer' && !same(env.createdBy, user.id)) {
+    return bapError(403, 'userNotEnvironmentOwner', `The environment '${env.id}' is a Developer environment: only its owner '${env.createdBy ?? 'unknown'}' can be added.`);
+  }
+  const exempt = holdsAdminRole(ctx, user.id) || env.passForApps || ctx.state.tenant.marketingTenantLicense;
+  if (exempt) return null;
+  const licensedAt = ctx.events.licensedAt.get(user.id.toLowerCase());
+  const propagation = ctx.faults.behaviour(['powerplatform'], 'licensePropagationMs') ?? 0;
+  const propagating = licensedAt !== undefined && Date.now() - licensedAt < propagation;
+  if (user.assignedLicenses.length > 0 && !propagating) return null;
+  return bapError(
+    400,
+    'userNotLicensed',
+    `The user '${user.id}' does not have a valid license to access the environment '${env.id}'. Assign a license that includes Dataverse, or wait for a recently assigned license to take effect.`,
+  );
+}
+
 export function createPowerPlatformHandler(ctx: SimContext): SimHandler {
   const pageSize = () => {
     const configured = (ctx.paging as Partial<Record<'powerPlatform', number>>).powerPlatform;
@@ -231,16 +264,15 @@ export function createPowerPlatformHandler(ctx: SimContext): SimHandler {
         );
       }
     }
+    const refusal = admission(ctx, env, user);
+    if (refusal) return refusal;
     const existing = env.systemusers.find((s) => same(s.azureactivedirectoryobjectid, user.id));
     if (existing) {
       // A refresh: the P1 fields are synced again; full name and e-mail are not (P1), the row is enabled.
       Object.assign(existing, profileFromEntra(user), { isdisabled: false, islicensed: user.assignedLicenses.length > 0 });
     } else {
       const licensed = user.assignedLicenses.length > 0;
-      const adminRole = ctx.state.graph.directoryRoles.some(
-        (role) =>
-          [GLOBAL_ADMIN, POWER_PLATFORM_ADMIN, DYNAMICS_ADMIN].includes(role.roleTemplateId.toLowerCase()) && role.members.some((m) => same(m, user.id)),
-      );
+      const adminRole = holdsAdminRole(ctx, user.id);
       env.systemusers.push(
         syncedSystemUser(randomUUID(), user, {
           // A2: an administrator without a license becomes a setup user in Administrative mode.

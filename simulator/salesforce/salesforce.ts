@@ -128,6 +128,17 @@ const oauthError = (status: number, error: string, description: string): SimResp
   json(status, { error, error_description: description });
 const notFound = () => sfError(404, 'NOT_FOUND', 'The requested resource does not exist');
 
+/**
+ * R6 (SPEC §8): the org's daily API request limit is spent. "403 | The request has been refused …
+ * If the error code is REQUEST_LIMIT_EXCEEDED, you've exceeded API request limits in your org"
+ * (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm). The message is
+ * the one of captured answers and Salesforce's community answers, not printed in the REST guide.
+ * The OAuth token endpoint is not an API call and keeps answering.
+ */
+function dailyLimitExceeded(): SimResponse {
+  return json(403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+}
+
 /** Client credentials the simulator accepts for an org. */
 export function salesforceClientFor(org: FixtureSalesforceOrg): { clientId: string; clientSecret: string } {
   return { clientId: `3MVG9sim.${org.id}`, clientSecret: `sim-secret-${org.id}` };
@@ -385,6 +396,7 @@ export function createSalesforceHandler(ctx: SimContext, org: FixtureSalesforceO
     const bearer = /^Bearer\s+(\S+)$/i.exec(String(request.headers.authorization ?? ''));
     const session = bearer ? ctx.tokens.get(bearer[1]!) : undefined;
     if (!session || session.audience !== org.id) return sfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
+    if (ctx.faults.behaviour(['salesforce', org.id], 'dailyLimitExceeded')) return rest(dailyLimitExceeded());
     return rest(route(request));
   };
 }

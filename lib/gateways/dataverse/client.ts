@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { JsonClient, type JsonResponse } from '../http/json-client.js';
 import type { ODataCollection } from '../http/odata.js';
 import { DEFAULT_CONCURRENCY, type TransportOptions } from '../http/options.js';
-import { allPages, linkedPages, type Pages } from '../http/pages.js';
+import { linkedPages, type Pages } from '../http/pages.js';
 import { ServiceError } from '../http/service-error.js';
 import { tokenProvider } from '../identity/client.js';
 import type { DataverseTarget } from './port.js';
@@ -15,8 +15,8 @@ import type { DataverseTarget } from './port.js';
  * - a token per instance (`{instanceUrl}/.default`) from the shared credential;
  * - a bounded number of calls in flight per environment (p-limit), retries on 429/503/504 that
  *   honour `Retry-After`, a timeout per attempt (JsonClient);
- * - collections read in pages of 5,000 (`Prefer: odata.maxpagesize=5000`) following every
- *   `@odata.nextLink`, nested ones of expanded collections included;
+ * - collections read in pages of 5,000 (`Prefer: odata.maxpagesize=5000`) following every top-level
+ *   `@odata.nextLink`; never the per-row `<navigation>@odata.nextLink` of a single-level expand (R1);
  * - failures as `ServiceError` of service `dataverse`, with the environment id as target.
  */
 
@@ -77,13 +77,6 @@ export class DataverseClient {
     const value = response.body?.value;
     if (!Array.isArray(value)) throw this.invalidResponse(target, operation, response.status, 'the answer is not an OData collection');
     return value;
-  }
-
-  /** An expanded collection's items, plus the rest when Dataverse paged it (`<nav>@odata.nextLink`). */
-  async nested<T>(target: DataverseTarget, operation: string, first: T[] | undefined, nextLink: string | undefined): Promise<T[]> {
-    const items = [...(first ?? [])];
-    if (nextLink) items.push(...(await allPages(this.pages<T>(target, operation, nextLink, COLLECTION_HEADERS))));
-    return items;
   }
 
   invalidResponse(target: DataverseTarget, operation: string, status: number, detail: string): ServiceError {

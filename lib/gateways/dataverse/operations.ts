@@ -20,7 +20,6 @@ import {
   type WireBusinessUnit,
   type WireOrganization,
   type WireRole,
-  type WireRoleRef,
   type WireSystemUser,
   type WireTeam,
 } from './dto.js';
@@ -49,14 +48,7 @@ export class WebApiDataverseGateway implements DataverseGateway {
   async *listSystemUsers(target: DataverseTarget): Pages<SystemUser> {
     const operation = 'listSystemUsers';
     for await (const page of this.dataverse.pages<WireSystemUser>(target, operation, `systemusers${query(SYSTEMUSER_QUERY)}`, EXPANDED_COLLECTION_HEADERS)) {
-      const rows: SystemUser[] = new Array(page.length);
-      for (const [i, wire] of page.entries()) {
-        // Only a row whose expanded roles were paged needs a request of its own.
-        rows[i] = wire['systemuserroles_association@odata.nextLink']
-          ? await this.toSystemUser(target, operation, wire)
-          : toSystemUser(wire, roleIdsOf(wire.systemuserroles_association));
-      }
-      yield rows;
+      yield page.map(toSystemUserOf);
     }
   }
 
@@ -81,7 +73,7 @@ export class WebApiDataverseGateway implements DataverseGateway {
     const url = `systemusers(${odataGuid(systemUserId)})${query(SYSTEMUSER_QUERY)}`;
     try {
       const response = await this.dataverse.send<WireSystemUser>(target, { operation, url, headers: { ...ODATA_HEADERS, 'If-None-Match': 'null' } });
-      return await this.toSystemUser(target, operation, response.body);
+      return toSystemUserOf(response.body);
     } catch (error) {
       if (isServiceError(error) && error.status === 404) return null;
       throw error;
@@ -173,36 +165,38 @@ export class WebApiDataverseGateway implements DataverseGateway {
     });
   }
 
-  // ── Conversions that need further pages ─────────────────────────────────────────────────────
-
-  private async toSystemUser(target: DataverseTarget, operation: string, wire: WireSystemUser): Promise<SystemUser> {
-    const roles = await this.dataverse.nested<WireRoleRef>(target, operation, wire.systemuserroles_association, wire['systemuserroles_association@odata.nextLink']);
-    return toSystemUser(wire, roleIdsOf(roles));
-  }
+  // ── Conversions ─────────────────────────────────────────────────────────────────────────────
 
   private async findSystemUser(target: DataverseTarget, operation: string, filter: string): Promise<SystemUser | null> {
     const url = `systemusers${query({ $select: SYSTEMUSER_QUERY.$select, $filter: filter, $expand: SYSTEMUSER_QUERY.$expand })}`;
     for await (const page of this.dataverse.pages<WireSystemUser>(target, operation, url, EXPANDED_COLLECTION_HEADERS)) {
       const first = page[0];
-      if (first) return this.toSystemUser(target, operation, first);
+      if (first) return toSystemUserOf(first);
     }
     return null;
   }
 
   private async *readTeams(target: DataverseTarget, operation: string, url: string): Pages<DataverseTeam> {
     for await (const page of this.dataverse.pages<WireTeam>(target, operation, url, EXPANDED_COLLECTION_HEADERS)) {
-      const teams: DataverseTeam[] = [];
-      for (const wire of page) {
-        const roles = await this.dataverse.nested<WireRoleRef>(target, operation, wire.teamroles_association, wire['teamroles_association@odata.nextLink']);
-        const members = await this.dataverse.nested<{ systemuserid: string }>(
-          target,
-          operation,
-          wire.teammembership_association,
-          wire['teammembership_association@odata.nextLink'],
-        );
-        teams.push(toTeam(wire, roleIdsOf(roles), members.map((m) => m.systemuserid.toLowerCase())));
-      }
+      const teams = page.map((wire) =>
+        toTeam(wire, roleIdsOf(wire.teamroles_association), distinct((wire.teammembership_association ?? []).map((m) => m.systemuserid.toLowerCase()))),
+      );
       yield teams;
     }
   }
+}
+
+/**
+ * A row with its expanded roles. A single-level `$expand` of a collection is never paged: the array
+ * is complete (up to 5,000 related rows), and the `<navigation>@odata.nextLink` Dataverse puts on
+ * each row of a paged query carries no paging information — following it would return the same
+ * rows again, one request per row (R1, SPEC §8; learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables).
+ * So it is never followed, and ids are kept once.
+ */
+function toSystemUserOf(wire: WireSystemUser): SystemUser {
+  return toSystemUser(wire, distinct(roleIdsOf(wire.systemuserroles_association)));
+}
+
+function distinct(ids: string[]): string[] {
+  return [...new Set(ids)];
 }

@@ -112,7 +112,7 @@ export class JsonClient {
       }
     }
     if (response.ok) return { status: response.status, headers: response.headers, body: body as T };
-    const { code, message } = (this.options.readError ?? readStandardError)(body);
+    const { code, message = refusedToken(response) } = (this.options.readError ?? readStandardError)(body);
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
     const error = new ServiceError(
       {
@@ -126,4 +126,14 @@ export class JsonClient {
     if (RETRYABLE_STATUSES.has(response.status)) throw new RetryableError(error, retryAfterMs);
     throw error;
   }
+}
+
+/**
+ * A 401 without a body (Dataverse refuses a token of another audience with an empty body and a
+ * `WWW-Authenticate` challenge naming the resource it expects, R3): say so, naming that resource.
+ */
+function refusedToken(response: Response): string | undefined {
+  if (response.status !== 401) return undefined;
+  const resource = /resource_id="?([^",\s]+)/i.exec(response.headers.get('www-authenticate') ?? '')?.[1];
+  return `the access token was refused${resource ? `; the resource expects a token for ${resource}` : ''}`;
 }

@@ -54,6 +54,14 @@ export class ServiceError extends Error {
     return this.status === 404;
   }
 
+  /**
+   * A Salesforce org's daily API request limit is spent (403 `REQUEST_LIMIT_EXCEEDED`, R6): not
+   * retried; the org answers again once the rolling 24 hours free some calls.
+   */
+  get isDailyApiLimit(): boolean {
+    return this.service === 'salesforce' && this.status === 403 && this.code === 'REQUEST_LIMIT_EXCEEDED';
+  }
+
   /** Throttling or unavailability that outlasted the retries: the HTTP API answers 503 + Retry-After. */
   get isTransient(): boolean {
     return this.status === 429 || this.status === 503 || this.status === 504;

@@ -15,7 +15,7 @@ import type { QueryResultDto, TokenResponseDto } from './dto.js';
  * again once.
  *
  * Every HTTP call is one attempt of `withRetry`: 429, 503, 504 and `REQUEST_LIMIT_EXCEEDED` /
- * `SERVER_UNAVAILABLE` are tried again honouring `Retry-After`, each page of a query on its own,
+ * `SERVER_UNAVAILABLE` are tried again honouring `Retry-After` (not a spent daily limit, R6), each page of a query on its own,
  * so a throttled third page does not cost the first two again. jsforce's own retries are off.
  * What fails is a `ServiceError` of service `salesforce` with the operation and the org id.
  */
@@ -25,6 +25,16 @@ export const DEFAULT_SALESFORCE_API_VERSION = '62.0';
 
 /** Error codes Salesforce uses for "too busy, try later", whatever the status. */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(['REQUEST_LIMIT_EXCEEDED', 'SERVER_UNAVAILABLE']);
+
+/**
+ * A spent daily API request limit (R6, SPEC §8): 403 `REQUEST_LIMIT_EXCEEDED` "TotalRequests Limit
+ * exceeded." It lasts until the rolling 24 hours free some calls, so trying again within seconds
+ * only spends time (jsforce does not retry a 403 either). The same code with "ConcurrentRequests"
+ * is a momentary overload of long-running requests and is retried.
+ */
+function isDailyLimit(wire: WireFailure): boolean {
+  return wire.statusCode === 403 && wire.errorCode === 'REQUEST_LIMIT_EXCEEDED' && !/ConcurrentRequests/i.test(wire.message ?? '');
+}
 
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -353,6 +363,7 @@ export class SalesforceClient {
       },
       `${detail}: ${wire.message ?? `HTTP ${wire.statusCode}`}`,
     );
+    if (isDailyLimit(wire)) return serviceError;
     if (RETRYABLE_STATUSES.has(wire.statusCode) || (wire.errorCode !== undefined && RETRYABLE_CODES.has(wire.errorCode))) {
       return new RetryableError(serviceError, retryAfterMs);
     }

@@ -41,22 +41,28 @@ const accessModeBody = z
 
 const roleBody = z.object({ role: roleReference }).strict();
 
-const statusQuery = z.object({ until: z.enum(['enabled', 'present'], { message: 'expected enabled or present' }).default('enabled') });
+const statusQuery = z.object({
+  until: z.enum(['enabled', 'present'], { message: 'expected enabled or present' }).default('enabled'),
+  /** R5: set by enable while a licence propagates; the poll asks the admin API again until then. */
+  licenseDeadline: z.iso.datetime({ message: 'expected an ISO date-time' }).optional(),
+});
 
 type Until = 'enabled' | 'present';
 
-const statusPath = (env: string, userId: string, until: Until) =>
-  `environments/${encodeURIComponent(env)}/users/${encodeURIComponent(userId)}/enable-status${until === 'present' ? '?until=present' : ''}`;
+function statusPath(env: string, userId: string, until: Until, licenseDeadline?: string): string {
+  const query = new URLSearchParams({ ...(until === 'present' ? { until } : {}), ...(licenseDeadline ? { licenseDeadline } : {}) }).toString();
+  return `environments/${encodeURIComponent(env)}/users/${encodeURIComponent(userId)}/enable-status${query ? `?${query}` : ''}`;
+}
 
 /** 200 once the row is as asked; until then 202, with where and when to poll. */
-function answerOrPoll<R extends { user: { id: string } }>(
+function answerOrPoll<R extends { user: { id: string }; licenseDeadline?: string }>(
   result: R,
   ready: boolean,
   until: Until,
   { params, link }: { params: { env: string }; link: (path: string) => string },
 ) {
   if (ready) return json(200, result);
-  return json(202, result, { location: link(statusPath(params.env, result.user.id, until)), 'retry-after': RETRY_AFTER_SECONDS });
+  return json(202, result, { location: link(statusPath(params.env, result.user.id, until, result.licenseDeadline)), 'retry-after': RETRY_AFTER_SECONDS });
 }
 
 /**
@@ -93,8 +99,9 @@ export const environmentUserRoutes = [
     ...onUserInEnvironment('GET', 'enable-status'),
     query: statusQuery,
     async run({ params, query, services, link }) {
-      const result = await userRowStatus(services, { ...userIn(params), until: query.until });
-      return answerOrPoll(result, result.state !== 'pending', query.until, { params, link });
+      const licenseDeadline = query.licenseDeadline ? new Date(query.licenseDeadline) : undefined;
+      const result = await userRowStatus(services, { ...userIn(params), until: query.until, licenseDeadline });
+      return answerOrPoll({ ...result, licenseDeadline: query.licenseDeadline }, result.state !== 'pending', query.until, { params, link });
     },
   }),
 
