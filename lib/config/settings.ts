@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { storageConnectionsFrom, type StorageConnectionSettings } from './storage.js';
+
+export type { StorageConnectionSettings } from './storage.js';
 
 /**
  * Every app setting Steward reads, in one schema. On Azure they are Function App settings (secrets
@@ -135,9 +138,10 @@ export interface Settings {
   endpoints: { graph: string; powerPlatform: string; powerPlatformScope: string };
   environmentAllowList?: string[];
   salesforceOrgs: SalesforceOrgSettings[];
-  storageConnection: string;
+  /** Steward's tables and claim-check blobs: a connection string, or service URIs and an identity (lib/config/storage.ts). */
+  storageConnection: StorageConnectionSettings;
   /** Where the Functions host's queue triggers listen (AzureWebJobsStorage): the audit fan-out sends there. */
-  hostStorageConnection: string;
+  hostStorageConnection: StorageConnectionSettings;
   alerts: { url?: string; minimumSeverity: 'critical' | 'warning' | 'info' };
   publicBaseUrl?: string;
   auditSchedule: string;
@@ -189,10 +193,14 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     );
   }
   const s = parsed.data;
-  const storageConnection = s.STEWARD_STORAGE_CONNECTION ?? s.AzureWebJobsStorage;
-  if (!storageConnection) {
+  const storage = storageConnectionsFrom(defined);
+  if (storage.problems.length > 0) throw new ConfigurationError(storage.problems);
+  if (!storage.own || !storage.host) {
     throw new ConfigurationError([
-      { setting: 'STEWARD_STORAGE_CONNECTION', expected: 'an Azure Storage connection string (or AzureWebJobsStorage)' },
+      {
+        setting: 'STEWARD_STORAGE_CONNECTION',
+        expected: 'an Azure Storage connection string, STEWARD_STORAGE__tableServiceUri / __blobServiceUri, or AzureWebJobsStorage (or its __accountName)',
+      },
     ]);
   }
   return {
@@ -205,8 +213,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     },
     environmentAllowList: s.STEWARD_ENVIRONMENTS,
     salesforceOrgs: s.STEWARD_SALESFORCE_ORGS,
-    storageConnection,
-    hostStorageConnection: s.AzureWebJobsStorage ?? storageConnection,
+    storageConnection: storage.own,
+    hostStorageConnection: storage.host,
     alerts: { url: s.STEWARD_ALERT_URL, minimumSeverity: s.STEWARD_ALERT_MIN_SEVERITY },
     publicBaseUrl: s.STEWARD_PUBLIC_BASE_URL,
     auditSchedule: s.STEWARD_AUDIT_SCHEDULE,
