@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { inlineKeyVaultReference, readSecretSetting } from './secrets.js';
 import { storageConnectionsFrom, type StorageConnectionSettings } from './storage.js';
 
 export type { StorageConnectionSettings } from './storage.js';
@@ -64,14 +65,25 @@ const salesforceOrg = z
     clientId: z.string().min(1),
     auth: z.enum(['client-credentials', 'jwt-bearer']).default('client-credentials'),
     clientSecret: z.string().min(1).optional(),
+    /** The app setting that holds the client secret (lib/config/secrets.ts): how a deployment gives it. */
+    clientSecretSetting: z.string().min(1).optional(),
     username: z.string().min(1).optional(),
     privateKey: z.string().min(1).optional(),
+    privateKeySetting: z.string().min(1).optional(),
   })
   .superRefine((org, ctx) => {
-    if (org.auth === 'client-credentials' && !org.clientSecret)
-      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'required for client-credentials' });
-    if (org.auth === 'jwt-bearer' && (!org.username || !org.privateKey))
-      ctx.addIssue({ code: 'custom', path: ['username'], message: 'username and privateKey are required for jwt-bearer' });
+    if (org.auth === 'client-credentials' && !org.clientSecret && !org.clientSecretSetting)
+      ctx.addIssue({ code: 'custom', path: ['clientSecretSetting'], message: 'required for client-credentials (or clientSecret in development)' });
+    if (org.auth === 'jwt-bearer' && (!org.username || (!org.privateKey && !org.privateKeySetting)))
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'username and privateKeySetting (or privateKey) are required for jwt-bearer' });
+    for (const field of ['clientSecret', 'privateKey'] as const) {
+      if (inlineKeyVaultReference(org[field]))
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `a Key Vault reference is resolved only as the whole value of a setting: put it in STEWARD_SALESFORCE_SECRET_<ORG> and name that in ${field}Setting`,
+        });
+    }
   });
 
 export type SalesforceOrgSettings = z.infer<typeof salesforceOrg>;
@@ -180,6 +192,19 @@ function readPemFiles(value: string | undefined): string[] {
   });
 }
 
+/** An org with its secrets read from the settings its entry names (a setting's value wins over an inline one). */
+function withSecrets(
+  org: SalesforceOrgSettings,
+  index: number,
+  env: Record<string, string | undefined>,
+  problems: { setting: string; expected: string }[],
+): SalesforceOrgSettings {
+  const field = (name: string) => `STEWARD_SALESFORCE_ORGS.${index}.${name}`;
+  const clientSecret = org.clientSecretSetting ? readSecretSetting(env, org.clientSecretSetting, field('clientSecretSetting'), problems) : org.clientSecret;
+  const privateKey = org.privateKeySetting ? readSecretSetting(env, org.privateKeySetting, field('privateKeySetting'), problems) : org.privateKey;
+  return { ...org, clientSecret, privateKey };
+}
+
 /** Reads and checks the settings; throws a `ConfigurationError` naming every bad one. */
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -194,6 +219,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   }
   const s = parsed.data;
   const storage = storageConnectionsFrom(defined);
+  const salesforceOrgs = s.STEWARD_SALESFORCE_ORGS.map((org, index) => withSecrets(org, index, defined, storage.problems));
   if (storage.problems.length > 0) throw new ConfigurationError(storage.problems);
   if (!storage.own || !storage.host) {
     throw new ConfigurationError([
@@ -212,7 +238,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       powerPlatformScope: s.STEWARD_POWERPLATFORM_SCOPE,
     },
     environmentAllowList: s.STEWARD_ENVIRONMENTS,
-    salesforceOrgs: s.STEWARD_SALESFORCE_ORGS,
+    salesforceOrgs,
     storageConnection: storage.own,
     hostStorageConnection: storage.host,
     alerts: { url: s.STEWARD_ALERT_URL, minimumSeverity: s.STEWARD_ALERT_MIN_SEVERITY },
