@@ -1,4 +1,5 @@
-import type { Settings } from './config/settings.js';
+import type { Settings, StorageConnectionSettings } from './config/settings.js';
+import type { TokenCredential } from '@azure/identity';
 import { AuditPipeline } from './audit/pipeline.js';
 import type { ClaimStorage } from './audit/run-data.js';
 import { AuditRunner, type AuditDispatch } from './audit/runner.js';
@@ -8,13 +9,14 @@ import { WebApiDataverseGateway, type DataverseGatewayOptions } from './gateways
 import { GraphDirectoryGateway, type GraphDirectoryOptions } from './gateways/graph/operations.js';
 import type { TransportOptions } from './gateways/http/options.js';
 import { DEFAULT_RETRY_POLICY } from './gateways/http/retry.js';
-import { trustCertificateAuthorities } from './gateways/http/tls.js';
-import { createCredential, type CredentialOptions } from './gateways/identity/client.js';
+import { trustCertificateAuthorities, type TrustedTls } from './gateways/http/tls.js';
+import { createCredential, createManagedIdentityCredential, type CredentialOptions } from './gateways/identity/client.js';
 import { BapEnvironmentGateway, type EnvironmentGatewayOptions } from './gateways/powerplatform/operations.js';
 import { JsforceSalesforceGateway, type JsforceSalesforceGatewayOptions } from './gateways/salesforce/operations.js';
 import { StorageAuditQueue } from './gateways/storage/audit-queue.js';
 import type { AuditStore } from './gateways/storage/audit-store.js';
 import { ClaimStore } from './gateways/storage/claims.js';
+import { StorageConnection } from './gateways/storage/connection.js';
 import { createAuditStore } from './gateways/storage/table-audit-store.js';
 import { Tables } from './gateways/storage/tables.js';
 import type { AppServices, Steward } from './services.js';
@@ -38,15 +40,19 @@ export async function createSteward(settings: Settings, options: { now?: () => D
 
 /** The gateways and Steward's own storage, from the settings. */
 export async function createServices(settings: Settings, options: { now?: () => Date } = {}): Promise<AppServices> {
-  const credential = createCredential(credentialOptions(settings), trustCertificateAuthorities(settings.extraCaCertificates));
+  const trusted = trustCertificateAuthorities(settings.extraCaCertificates);
+  const credential = createCredential(credentialOptions(settings), trusted);
   const gateways = gatewayOptions(settings);
+  const ownStorage = openStorage(settings.storageConnection, credential, trusted);
   return {
     settings,
     directory: new GraphDirectoryGateway({ ...gateways.directory, credential }),
     environments: new BapEnvironmentGateway({ ...gateways.environments, credential }),
     dataverse: new WebApiDataverseGateway({ ...gateways.dataverse, credential }),
     salesforce: new JsforceSalesforceGateway(gateways.salesforce),
-    tables: new Tables(settings.storageConnection),
+    tables: new Tables(ownStorage),
+    hostStorage:
+      settings.hostStorageConnection === settings.storageConnection ? ownStorage : openStorage(settings.hostStorageConnection, credential, trusted),
     now: options.now ?? (() => new Date()),
   };
 }
@@ -64,7 +70,7 @@ export function createAuditPipeline(services: AppServices, parts: Partial<AuditP
     sources: services,
     settings,
     store: parts.store ?? createAuditStore(services.tables),
-    claims: parts.claims ?? new ClaimStore(settings.storageConnection),
+    claims: parts.claims ?? new ClaimStore(services.tables.connection),
     alerts: parts.alerts !== undefined ? parts.alerts : alertSenderOf(settings),
     now: services.now,
   });
@@ -81,7 +87,7 @@ function alertSenderOf(settings: Settings): AlertSender | null {
 export function createAuditRunner(services: AppServices, options: { dispatch: DispatchMode; pipeline?: AuditPipeline; store?: AuditStore }): AuditRunner {
   const store = options.store ?? createAuditStore(services.tables);
   const dispatch: AuditDispatch =
-    options.dispatch === 'queue' ? { mode: 'queue', queue: new StorageAuditQueue(services.settings.hostStorageConnection) } : { mode: 'in-process' };
+    options.dispatch === 'queue' ? { mode: 'queue', queue: new StorageAuditQueue(services.hostStorage ?? services.settings.hostStorageConnection) } : { mode: 'in-process' };
   return new AuditRunner({
     pipeline: options.pipeline ?? createAuditPipeline(services, { store }),
     store,
@@ -89,6 +95,17 @@ export function createAuditRunner(services: AppServices, options: { dispatch: Di
     concurrency: services.settings.http.maxConcurrency,
     now: services.now,
   });
+}
+
+/**
+ * A storage account as the settings describe it. An identity-based connection signs in with the
+ * Function App's managed identity (`__credential` = managedidentity, user-assigned with
+ * `__clientId`), or in development with Steward's own credential (the simulated tenant's Entra).
+ */
+export function openStorage(connection: StorageConnectionSettings, stewardCredential: TokenCredential, trusted: TrustedTls = {}): StorageConnection {
+  const credential =
+    connection.kind !== 'identity' ? undefined : connection.credential === 'managedidentity' ? createManagedIdentityCredential(connection.clientId) : stewardCredential;
+  return StorageConnection.open(connection, { credential, agent: trusted.httpsAgent });
 }
 
 /** Who Steward signs in to Entra ID as (`STEWARD_TENANT_ID`, `STEWARD_CLIENT_ID`…). */

@@ -4,6 +4,7 @@ import type { DataverseGateway } from './gateways/dataverse/port.js';
 import type { DirectoryGateway } from './gateways/graph/port.js';
 import type { EnvironmentGateway } from './gateways/powerplatform/port.js';
 import type { SalesforceGateway } from './gateways/salesforce/port.js';
+import type { StorageConnection } from './gateways/storage/connection.js';
 import type { Tables } from './gateways/storage/tables.js';
 
 /**
@@ -18,6 +19,8 @@ export interface AppServices {
   dataverse: DataverseGateway;
   salesforce: SalesforceGateway;
   tables: Tables;
+  /** The host's storage (AzureWebJobsStorage), where the audit's queues are; absent in unit tests. */
+  hostStorage?: StorageConnection;
   /** Injected so tests can move time (expiries, idempotency). */
   now: () => Date;
 }

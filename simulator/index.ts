@@ -25,6 +25,8 @@ export interface SimulatorOptions {
 export interface Simulator {
   /** PEM of the certificate every host serves; trust it through `STEWARD_EXTRA_CA_CERTS`. */
   ca: string;
+  /** The certificate and its key, for another loopback service to serve (Azurite over HTTPS in tests). */
+  tls: { key: string; cert: string };
   urls: SimContext['urls'];
   entra: SimContext['entra'];
   /** Every request every host received, in order. */
@@ -142,6 +144,7 @@ export async function startSimulator(fixtureInput: Fixture | unknown, options: S
   const settings = state.settings;
   return {
     ca: tls.cert,
+    tls,
     urls: ctx.urls,
     entra: ctx.entra,
     requests: ctx.log,

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { inlineKeyVaultReference, readSecretSetting } from './secrets.js';
+import { storageConnectionsFrom, type StorageConnectionSettings } from './storage.js';
+
+export type { StorageConnectionSettings } from './storage.js';
 
 /**
  * Every app setting Steward reads, in one schema. On Azure they are Function App settings (secrets
@@ -61,14 +65,25 @@ const salesforceOrg = z
     clientId: z.string().min(1),
     auth: z.enum(['client-credentials', 'jwt-bearer']).default('client-credentials'),
     clientSecret: z.string().min(1).optional(),
+    /** The app setting that holds the client secret (lib/config/secrets.ts): how a deployment gives it. */
+    clientSecretSetting: z.string().min(1).optional(),
     username: z.string().min(1).optional(),
     privateKey: z.string().min(1).optional(),
+    privateKeySetting: z.string().min(1).optional(),
   })
   .superRefine((org, ctx) => {
-    if (org.auth === 'client-credentials' && !org.clientSecret)
-      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'required for client-credentials' });
-    if (org.auth === 'jwt-bearer' && (!org.username || !org.privateKey))
-      ctx.addIssue({ code: 'custom', path: ['username'], message: 'username and privateKey are required for jwt-bearer' });
+    if (org.auth === 'client-credentials' && !org.clientSecret && !org.clientSecretSetting)
+      ctx.addIssue({ code: 'custom', path: ['clientSecretSetting'], message: 'required for client-credentials (or clientSecret in development)' });
+    if (org.auth === 'jwt-bearer' && (!org.username || (!org.privateKey && !org.privateKeySetting)))
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'username and privateKeySetting (or privateKey) are required for jwt-bearer' });
+    for (const field of ['clientSecret', 'privateKey'] as const) {
+      if (inlineKeyVaultReference(org[field]))
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `a Key Vault reference is resolved only as the whole value of a setting: put it in STEWARD_SALESFORCE_SECRET_<ORG> and name that in ${field}Setting`,
+        });
+    }
   });
 
 export type SalesforceOrgSettings = z.infer<typeof salesforceOrg>;
@@ -159,9 +174,10 @@ export interface Settings {
   endpoints: { graph: string; powerPlatform: string; powerPlatformScope: string };
   environmentAllowList?: string[];
   salesforceOrgs: SalesforceOrgSettings[];
-  storageConnection: string;
+  /** Steward's tables and claim-check blobs: a connection string, or service URIs and an identity (lib/config/storage.ts). */
+  storageConnection: StorageConnectionSettings;
   /** Where the Functions host's queue triggers listen (AzureWebJobsStorage): the audit fan-out sends there. */
-  hostStorageConnection: string;
+  hostStorageConnection: StorageConnectionSettings;
   alerts: { url?: string; minimumSeverity: 'critical' | 'warning' | 'info' };
   publicBaseUrl?: string;
   auditSchedule: string;
@@ -220,6 +236,19 @@ function readPemFiles(value: string | undefined): string[] {
   });
 }
 
+/** An org with its secrets read from the settings its entry names (a setting's value wins over an inline one). */
+function withSecrets(
+  org: SalesforceOrgSettings,
+  index: number,
+  env: Record<string, string | undefined>,
+  problems: { setting: string; expected: string }[],
+): SalesforceOrgSettings {
+  const field = (name: string) => `STEWARD_SALESFORCE_ORGS.${index}.${name}`;
+  const clientSecret = org.clientSecretSetting ? readSecretSetting(env, org.clientSecretSetting, field('clientSecretSetting'), problems) : org.clientSecret;
+  const privateKey = org.privateKeySetting ? readSecretSetting(env, org.privateKeySetting, field('privateKeySetting'), problems) : org.privateKey;
+  return { ...org, clientSecret, privateKey };
+}
+
 /** Reads and checks the settings; throws a `ConfigurationError` naming every bad one. */
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -233,10 +262,15 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     );
   }
   const s = parsed.data;
-  const storageConnection = s.STEWARD_STORAGE_CONNECTION ?? s.AzureWebJobsStorage;
-  if (!storageConnection) {
+  const storage = storageConnectionsFrom(defined);
+  const salesforceOrgs = s.STEWARD_SALESFORCE_ORGS.map((org, index) => withSecrets(org, index, defined, storage.problems));
+  if (storage.problems.length > 0) throw new ConfigurationError(storage.problems);
+  if (!storage.own || !storage.host) {
     throw new ConfigurationError([
-      { setting: 'STEWARD_STORAGE_CONNECTION', expected: 'an Azure Storage connection string (or AzureWebJobsStorage)' },
+      {
+        setting: 'STEWARD_STORAGE_CONNECTION',
+        expected: 'an Azure Storage connection string, STEWARD_STORAGE__tableServiceUri / __blobServiceUri, or AzureWebJobsStorage (or its __accountName)',
+      },
     ]);
   }
   return {
@@ -248,9 +282,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       powerPlatformScope: s.STEWARD_POWERPLATFORM_SCOPE,
     },
     environmentAllowList: s.STEWARD_ENVIRONMENTS,
-    salesforceOrgs: s.STEWARD_SALESFORCE_ORGS,
-    storageConnection,
-    hostStorageConnection: s.AzureWebJobsStorage ?? storageConnection,
+    salesforceOrgs,
+    storageConnection: storage.own,
+    hostStorageConnection: storage.host,
     alerts: { url: s.STEWARD_ALERT_URL, minimumSeverity: s.STEWARD_ALERT_MIN_SEVERITY },
     publicBaseUrl: s.STEWARD_PUBLIC_BASE_URL,
     auditSchedule: s.STEWARD_AUDIT_SCHEDULE,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,14 +16,29 @@ export interface EmbeddedStorage {
   stop(): Promise<void>;
 }
 
+export interface AzuriteOptions {
+  /**
+   * Serve HTTPS with this certificate (PEM, with a SAN for 127.0.0.1) and accept bearer tokens
+   * (`--oauth basic`: issuer `https://sts.windows.net/…`, audience `https://storage.azure.com`,
+   * lifetime checked, signature not), as Azure Storage does with an identity. Shared keys still work.
+   */
+  oauth?: { cert: string; key: string };
+}
+
 /**
  * Starts Azurite as a child process: in memory, on free loopback ports, telemetry off. Never the
  * fixed ports of `UseDevelopmentStorage=true`, never a service someone started by hand.
  */
-export async function startAzurite(): Promise<EmbeddedStorage> {
+export async function startAzurite(options: AzuriteOptions = {}): Promise<EmbeddedStorage> {
   const require = createRequire(import.meta.url);
   const entry = join(require.resolve('azurite/package.json'), '..', 'dist', 'src', 'azurite.js');
   const workdir = mkdtempSync(join(tmpdir(), 'steward-azurite-'));
+  const oauthArguments: string[] = [];
+  if (options.oauth) {
+    writeFileSync(join(workdir, 'cert.pem'), options.oauth.cert);
+    writeFileSync(join(workdir, 'key.pem'), options.oauth.key, { mode: 0o600 });
+    oauthArguments.push('--oauth', 'basic', '--cert', join(workdir, 'cert.pem'), '--key', join(workdir, 'key.pem'));
+  }
   // Azurite runs inside a small wrapper that exits once its parent is gone: if this process dies
   // without stopping it (a killed test run, Ctrl-C), no orphan keeps running.
   const wrapper =
@@ -42,6 +57,7 @@ export async function startAzurite(): Promise<EmbeddedStorage> {
       '--tableHost', '127.0.0.1', '--tablePort', '0',
       '--skipApiVersionCheck',
       '--disableTelemetry',
+      ...oauthArguments,
     ],
     // Azurite writes its debug log and extent files relative to its working directory.
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: workdir },
@@ -59,7 +75,7 @@ export async function startAzurite(): Promise<EmbeddedStorage> {
     const onOutput = (chunk: Buffer) => {
       if (listening) return; // after start-up Azurite logs every request: nothing more to read
       output += chunk.toString();
-      for (const match of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/g)) {
+      for (const match of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (https?:\/\/\S+)/g)) {
         ports[match[1]!.toLowerCase()] = match[2]!;
       }
       if (ports.blob && ports.queue && ports.table) {
@@ -80,7 +96,7 @@ export async function startAzurite(): Promise<EmbeddedStorage> {
     queueUrl,
     tableUrl,
     connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `DefaultEndpointsProtocol=${options.oauth ? 'https' : 'http'};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
       `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {

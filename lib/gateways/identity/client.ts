@@ -39,6 +39,11 @@ export function createCredential(options: CredentialOptions, trusted: TrustedTls
   return new CoalescingCredential(new DefaultAzureCredential({ tenantId }));
 }
 
+/** The Function App's managed identity (user-assigned when a client id is given), tokens shared as above. */
+export function createManagedIdentityCredential(clientId?: string): TokenCredential {
+  return new CoalescingCredential(clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential());
+}
+
 /**
  * Concurrent `getToken` calls for the same scopes share one token request. The credentials cache
  * a token once they have it, but calls made before the first answer each go to the token endpoint:

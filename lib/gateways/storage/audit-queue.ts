@@ -1,5 +1,6 @@
-import { QueueClient } from '@azure/storage-queue';
 import type { TargetKind } from '../../domain/finding.js';
+import type { StorageConnectionSettings } from '../../config/storage.js';
+import { StorageConnection } from './connection.js';
 import { toStorageError } from './errors.js';
 
 /** The queues of the audit's fan-out on Azure Functions (functions/catalog.ts binds a trigger to each). */
@@ -29,7 +30,11 @@ export interface AuditQueue {
  * listen). The Functions queue trigger expects base64 message text by default.
  */
 export class StorageAuditQueue implements AuditQueue {
-  constructor(private readonly connectionString: string) {}
+  private readonly connection: StorageConnection;
+
+  constructor(connection: StorageConnection | StorageConnectionSettings | string) {
+    this.connection = StorageConnection.open(connection);
+  }
 
   async sendTargets(messages: readonly AuditTargetMessage[]): Promise<void> {
     for (const message of messages) await this.send(AUDIT_TARGET_QUEUE, message);
@@ -40,7 +45,7 @@ export class StorageAuditQueue implements AuditQueue {
   }
 
   private async send(name: string, message: unknown): Promise<void> {
-    const queue = new QueueClient(this.connectionString, name);
+    const queue = this.connection.queueClient(name);
     try {
       await queue.createIfNotExists();
       await queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));

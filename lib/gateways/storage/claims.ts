@@ -1,7 +1,9 @@
 import { promisify } from 'node:util';
 import { constants, gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import pLimit from 'p-limit';
+import type { StorageConnectionSettings } from '../../config/storage.js';
+import { StorageConnection } from './connection.js';
 import { statusOf, toStorageError } from './errors.js';
 
 /** Claims `list` downloads at once. */
@@ -33,8 +35,8 @@ export class ClaimStore {
   private container: ContainerClient;
   private ready: Promise<unknown> | undefined;
 
-  constructor(connectionString: string, containerName = 'audit-claims') {
-    this.container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
+  constructor(connection: StorageConnection | StorageConnectionSettings | string, containerName = 'audit-claims') {
+    this.container = StorageConnection.open(connection).containerClient(containerName);
   }
 
   private async ensure(): Promise<void> {

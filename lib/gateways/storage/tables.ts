@@ -1,9 +1,11 @@
-import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
+import type { TableClient, TableServiceClient, TableServiceClientOptions } from '@azure/data-tables';
+import type { StorageConnectionSettings } from '../../config/storage.js';
+import { StorageConnection } from './connection.js';
 import { statusOf, toStorageError } from './errors.js';
 
 /**
- * Table clients from one connection string. Azurite (development, tests) speaks plain http on
- * loopback; the SDK refuses that unless told, so it is allowed for loopback endpoints only.
+ * Table clients of one storage connection (a connection string, or service URIs and a token:
+ * `StorageConnection`), each table created on first use.
  */
 export class Tables {
   private readonly clients = new Map<string, TableClient>();
@@ -13,20 +15,20 @@ export class Tables {
    * @param clientOptions extra SDK client options (pipeline policies, an `httpClient`, retry options)
    *   for every client made here; tests use it to see the requests that go out.
    */
-  constructor(
-    private readonly connectionString: string,
-    private readonly clientOptions: TableServiceClientOptions = {},
-  ) {}
+  readonly connection: StorageConnection;
 
-  private get allowInsecure(): boolean {
-    return /Endpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(this.connectionString) || /UseDevelopmentStorage=true/i.test(this.connectionString);
+  constructor(
+    connection: StorageConnection | StorageConnectionSettings | string,
+    private readonly clientOptions: TableServiceClientOptions = {},
+  ) {
+    this.connection = StorageConnection.open(connection);
   }
 
   /** The client of a table, created on first use. */
   async table(name: string): Promise<TableClient> {
     let client = this.clients.get(name);
     if (!client) {
-      client = TableClient.fromConnectionString(this.connectionString, name, { ...this.clientOptions, allowInsecureConnection: this.allowInsecure });
+      client = this.connection.tableClient(name, this.clientOptions);
       this.clients.set(name, client);
     }
     let creating = this.created.get(name);
@@ -43,6 +45,6 @@ export class Tables {
   }
 
   service(): TableServiceClient {
-    return TableServiceClient.fromConnectionString(this.connectionString, { ...this.clientOptions, allowInsecureConnection: this.allowInsecure });
+    return this.connection.tableServiceClient(this.clientOptions);
   }
 }
