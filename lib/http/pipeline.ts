@@ -77,10 +77,6 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, headers: { 'content-type': JSON_CONTENT_TYPE, ...headers }, body };
 }
 
-export function baseUrl(request: ApiRequest, services: AppServices): string {
-  return publicOrigin(request, services.settings);
-}
-
 export function apiLink(base: string, path: string): string {
   return `${base}/api/${path.replace(/^\/+/, '').replace(/^api\//i, '')}`;
 }
@@ -152,7 +148,7 @@ async function answer<P extends Schema, Q extends Schema, B extends Schema>(
     request,
     services,
     audit,
-    link: (path: string) => apiLink(baseUrl(request, services), path),
+    link: (path: string) => apiLink(publicOrigin(request, services.settings), path),
   } as RouteInput<Out<P>, Out<Q>, Out<B>>;
   call.target = { ...(parsed.params as Record<string, unknown>), ...(spec.target?.(input) ?? {}) };
 
