@@ -42,17 +42,13 @@ const TENANT_CONNECTION = new Set([
  * The simulator's settings fill in what points at it; every other setting the caller gave
  * (read-only, app roles, alert URL, environments, thresholds) wins over the fixture's defaults.
  */
-export function withSimulatorConnection(
+function withSimulatorConnection(
   callerEnv: Record<string, string | undefined>,
   simulatorEnv: Record<string, string>,
 ): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(simulatorEnv)) if (TENANT_CONNECTION.has(name)) env[name] = value;
-  for (const [name, value] of Object.entries(callerEnv)) {
-    if (!TENANT_CONNECTION.has(name) && value !== undefined) env[name] = value;
-  }
-  for (const [name, value] of Object.entries(simulatorEnv)) if (!(name in env)) env[name] = value;
-  return env;
+  const callerSettings = Object.entries(callerEnv).filter(([name, value]) => value !== undefined && !TENANT_CONNECTION.has(name));
+  const connection = Object.entries(simulatorEnv).filter(([name]) => TENANT_CONNECTION.has(name));
+  return { ...simulatorEnv, ...Object.fromEntries(callerSettings), ...Object.fromEntries(connection) };
 }
 
 export async function openRuntime(options: { fixture?: string | object; storage?: string; env?: Record<string, string> }): Promise<Runtime> {
