@@ -69,7 +69,7 @@ export function createAuditPipeline(services: AppServices, parts: Partial<AuditP
   return new AuditPipeline({
     sources: services,
     settings,
-    store: parts.store ?? createAuditStore(services.tables),
+    store: parts.store ?? createAuditStore(services.tables, { now: services.now }),
     claims: parts.claims ?? new ClaimStore(services.tables.connection),
     alerts: parts.alerts !== undefined ? parts.alerts : alertSenderOf(settings),
     now: services.now,
@@ -85,7 +85,7 @@ function alertSenderOf(settings: Settings): AlertSender | null {
  * storage account's queues, or this process).
  */
 export function createAuditRunner(services: AppServices, options: { dispatch: DispatchMode; pipeline?: AuditPipeline; store?: AuditStore }): AuditRunner {
-  const store = options.store ?? createAuditStore(services.tables);
+  const store = options.store ?? createAuditStore(services.tables, { now: services.now });
   const dispatch: AuditDispatch =
     options.dispatch === 'queue' ? { mode: 'queue', queue: new StorageAuditQueue(services.hostStorage ?? services.settings.hostStorageConnection) } : { mode: 'in-process' };
   return new AuditRunner({

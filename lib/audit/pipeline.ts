@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TARGET_FAILED_CHECK, checkIdsOf, type CheckId } from '../domain/check-catalogue.js';
 import { findingKey, type AuditRun, type Finding, type RunStatus, type RunTarget, type StoredFinding } from '../domain/finding.js';
 import type { Environment } from '../domain/model.js';
+import { closedByStall, stallOf } from '../domain/run-progress.js';
 import { isSuppressed } from '../domain/suppression.js';
 import type { Settings } from '../config/settings.js';
 import type { AlertSender } from '../gateways/alerts/port.js';
@@ -14,7 +15,7 @@ import { runCrossEnvironmentChecks, runDirectoryChecks } from './checks/tenant-c
 import { collectDirectory, collectEnvironment, discoverEnvironments, type AuditSources } from './collect.js';
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
-import { NOT_AUDITED, RunDataMissing, describeError, failureOf, isLastingFailure, targetFailedFinding } from './target-failure.js';
+import { NOT_AUDITED, RESULT_MISSING, RunDataMissing, describeError, failureOf, isLastingFailure, targetFailedFinding } from './target-failure.js';
 
 /**
  * The audit in three steps, the same whether Azure Functions fans it out over a queue or the CLI
@@ -44,6 +45,7 @@ export type AuditSettings = Pick<
   | 'licenseHeadroomWarnAt'
   | 'licensePrices'
   | 'auditTime'
+  | 'auditStallMinutes'
 > & { alerts: Pick<Settings['alerts'], 'minimumSeverity'> };
 
 /** An open finding after a run, with its state in that run. */
@@ -110,7 +112,16 @@ export class AuditPipeline {
     const { sources, settings, store } = this.deps;
     const startedAt = this.deps.now();
     const runId = newRunId(startedAt);
-    const run: AuditRun = { runId, status: 'running', startedAt: startedAt.toISOString(), finishedAt: null, trigger, targets: [] };
+    const superseded = await this.closeStalledBefore(runId);
+    const run: AuditRun = {
+      runId,
+      status: 'running',
+      startedAt: startedAt.toISOString(),
+      finishedAt: null,
+      trigger,
+      targets: [],
+      ...(superseded.length > 0 ? { supersedes: superseded } : {}),
+    };
     await store.createRun(run);
 
     let environments: Environment[] = [];
@@ -140,6 +151,30 @@ export class AuditPipeline {
     run.targets = targets;
     await store.updateRun(run);
     return { run, messages };
+  }
+
+  /**
+   * A run that stopped making progress (D3: its worker was killed) is closed as `failed`, with the
+   * step and the time it stopped; its findings are left as they were. Returns the run as it is now.
+   */
+  async closeIfStalled(run: AuditRun, supersededBy?: string): Promise<AuditRun> {
+    if (run.status !== 'running') return run;
+    const targets = await this.deps.store.listTargets(run.runId);
+    const now = this.deps.now();
+    const stall = stallOf(run, targets, now, this.deps.settings.auditStallMinutes * 60_000);
+    if (!stall) return run;
+    const closed = closedByStall(run, targets.length > 0 ? targets : run.targets, stall, now, supersededBy);
+    for (const target of closed.targets.filter((t) => t.failure?.code === 'run-stalled')) await this.deps.store.setTargetStatus(run.runId, target);
+    await this.deps.store.updateRun(closed);
+    return closed;
+  }
+
+  /** The latest run, if it stalled, is closed by the run starting now, which names it (D3). */
+  private async closeStalledBefore(runId: string): Promise<string[]> {
+    const latest = await this.deps.store.getLatestRun();
+    if (!latest || latest.status !== 'running') return [];
+    const closed = await this.closeIfStalled(latest, runId);
+    return closed.status === 'running' ? [] : [closed.runId];
   }
 
   /**
@@ -221,12 +256,12 @@ export class AuditPipeline {
     const { store } = this.deps;
     const run = await store.getRun(runId);
     if (!run) throw new Error(`no audit run ${runId}`);
-    const targets = await store.listTargets(runId);
+    const targets = await this.everyTarget(run);
     // The tenant first: once it succeeded, only the other failed targets are left to record.
     const tenantScopes = await this.tenantScopes(runId, targets);
     await this.record(runId, [...tenantScopes, ...(await this.failedTargetScopes(runId, targets))]);
 
-    const finalTargets = await store.listTargets(runId);
+    const finalTargets = await this.everyTarget(run);
     const status = closingStatus(finalTargets);
     const { open, resolved } = await this.findingsAfter(runId, finalTargets);
     const now = this.deps.now();
@@ -253,6 +288,20 @@ export class AuditPipeline {
       resolved,
       alertDocument,
     };
+  }
+
+  /**
+   * The run's own target list (recorded when it started) with each target's latest status. A
+   * target whose status row is missing has no result: it is failed, so the run cannot close as
+   * `succeeded` over part of its targets (the tenant is evaluated here, so it keeps its place).
+   */
+  private async everyTarget(run: AuditRun): Promise<RunTarget[]> {
+    const rows = await this.deps.store.listTargets(run.runId);
+    const recorded = new Set(rows.map((t) => t.id));
+    const missing = run.targets.filter((t) => !recorded.has(t.id));
+    const failed = missing.map((t): RunTarget => (t.id === TENANT_TARGET || t.status === 'skipped' ? t : { ...t, status: 'failed', error: 'no result was recorded for this target', failure: RESULT_MISSING }));
+    for (const target of failed) await this.deps.store.setTargetStatus(run.runId, target);
+    return [...rows, ...failed];
   }
 
   /**

@@ -158,14 +158,14 @@ export class AuditRunner {
   async getRun(runId: string): Promise<AuditRun> {
     const run = await this.deps.store.getRun(runId);
     if (!run) throw new NotFoundError('audit-run', runId, `No audit run '${runId}'.`);
-    return this.withTargets(run);
+    return this.withTargets(await this.deps.pipeline.closeIfStalled(run));
   }
 
   /** The run started last, with its targets' latest status. */
   async latestRun(): Promise<AuditRun> {
     const run = await this.deps.store.getLatestRun();
     if (!run) throw new NotFoundError('audit-run', 'latest', 'No audit has run yet.');
-    return this.withTargets(run);
+    return this.withTargets(await this.deps.pipeline.closeIfStalled(run));
   }
 
   private async withTargets(run: AuditRun): Promise<AuditRun> {

@@ -34,6 +34,9 @@ export function isLastingFailure(error: unknown): boolean {
 /** A target the run could not audit because its shared data was missing. */
 export const NOT_AUDITED: TargetFailure = { service: null, status: null, code: 'directory-unavailable' };
 
+/** A target of the run whose status was never recorded (its row was lost, or its worker died before writing it). */
+export const RESULT_MISSING: TargetFailure = { service: null, status: null, code: 'result-missing' };
+
 /** The first line of an error, for people (a target's `error`, an outbox's `lastError`). */
 export function describeError(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 500);

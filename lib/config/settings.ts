@@ -159,6 +159,7 @@ export const settingsSchema = z.object({
   STEWARD_MAX_CONCURRENCY: intInRange(1, 64).default(8),
   STEWARD_HTTP_RETRIES: intInRange(0, 20).default(6),
   STEWARD_IDEMPOTENCY_TTL_HOURS: intInRange(1, 24 * 30).default(24),
+  STEWARD_AUDIT_STALL_MINUTES: intInRange(1, 24 * 60).default(30),
   STEWARD_SUPPRESSION_MAX_DAYS: intInRange(1, 3650).default(365),
   STEWARD_TRUST_FORWARDED_HOST: bool.default(false),
   WEBSITE_HOSTNAME: z.string().optional(),
@@ -200,6 +201,8 @@ export interface Settings {
   /** Per attempt timeout, calls in flight per service, retries after the first attempt (429/503/504). */
   http: { timeoutMs: number; maxConcurrency: number; retries: number };
   idempotencyTtlHours: number;
+  /** A running audit that has written nothing for this long is closed as failed (its worker died). */
+  auditStallMinutes: number;
   /** How far ahead a suppression may expire (a suppression is a decision to review, not forever). */
   suppressionMaxDays: number;
   /**
@@ -302,6 +305,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     extraCaCertificates: readPemFiles(s.STEWARD_EXTRA_CA_CERTS),
     http: { timeoutMs: s.STEWARD_HTTP_TIMEOUT_MS, maxConcurrency: s.STEWARD_MAX_CONCURRENCY, retries: s.STEWARD_HTTP_RETRIES },
     idempotencyTtlHours: s.STEWARD_IDEMPOTENCY_TTL_HOURS,
+    auditStallMinutes: s.STEWARD_AUDIT_STALL_MINUTES,
     suppressionMaxDays: s.STEWARD_SUPPRESSION_MAX_DAYS,
     links: { trustForwardedHost: s.STEWARD_TRUST_FORWARDED_HOST, siteHostName: s.WEBSITE_HOSTNAME },
     replicationWaitSeconds: s.STEWARD_REPLICATION_WAIT_S,

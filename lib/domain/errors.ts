@@ -53,6 +53,16 @@ export class RuleRefusal extends OperationError {
 }
 
 /**
+ * A service refused a step although Steward's own checks of the rules had just passed: the tenant
+ * changed while the call ran (a parallel disable took the user out of the security group, a
+ * licence was removed meanwhile). The caller may retry and get another answer, so this refusal is
+ * never kept as the answer to an Idempotency-Key.
+ */
+export class ConcurrentChangeRefusal extends RuleRefusal {
+  override readonly name = 'ConcurrentChangeRefusal';
+}
+
+/**
  * An upstream service refused what the caller asked for because of the input itself (for
  * example Graph refusing a UPN whose domain is not verified): the caller must change the request.
  */

@@ -79,6 +79,20 @@ export interface RunTarget {
   /** What went wrong, as data (failed targets). */
   failure?: TargetFailure;
   attempts?: number;
+  /** When the target's status was last written (storage sets it): a run's trace of progress. */
+  updatedAt?: string;
+}
+
+/** Why a run was closed as failed without finishing: the step it stopped at, and since when (D3 of issue 12). */
+export interface RunStall {
+  step: 'start' | 'targets' | 'finalize';
+  /** The newest trace the run left (its start, or a target's status). */
+  lastProgressAt: string;
+  /** The targets still pending when it stopped (names). */
+  waitingOn: string[];
+  closedAt: string;
+  /** The run whose start closed this one. */
+  supersededBy?: string;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
@@ -91,4 +105,8 @@ export interface AuditRun {
   trigger: 'schedule' | 'http' | 'cli';
   targets: RunTarget[];
   summary?: { critical: number; warning: number; info: number; opened: number; resolved: number };
+  /** Set when the run stopped making progress and was closed as failed. */
+  stalled?: RunStall;
+  /** Earlier runs this one found stalled and closed when it started. */
+  supersedes?: string[];
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { AuditRunner } from '../audit/runner.js';
 import type { AppServices, Steward } from '../services.js';
+import { ConcurrentChangeRefusal } from '../domain/errors.js';
 import type { ApiRequest, ApiResponse, AppRole, RouteDefinition } from './api.js';
 import { IdempotencyStore, requestHash, type IdempotencyClaim } from './idempotency.js';
 import { cleanTarget, outcomeOf, writeOperationLog } from './operation-log.js';
@@ -228,6 +229,7 @@ async function runAndKeep<P extends Schema, Q extends Schema, B extends Schema>(
   claim: Extract<IdempotencyClaim, { kind: 'first' }>,
 ): Promise<ApiResponse> {
   let result: ApiResponse;
+  let thrown: unknown;
   try {
     result = await spec.run(input);
   } catch (error) {
@@ -236,9 +238,9 @@ async function runAndKeep<P extends Schema, Q extends Schema, B extends Schema>(
       await claim.release().catch(() => undefined);
       throw error;
     }
+    thrown = error;
   }
-  // Upstream failures (5xx) are not kept: the caller should be able to retry with the same key.
-  if (result.status >= 500) await claim.release();
+  if (!isLastingAnswer(result, thrown)) await claim.release();
   else {
     try {
       await claim.commit(result);
@@ -247,6 +249,17 @@ async function runAndKeep<P extends Schema, Q extends Schema, B extends Schema>(
     }
   }
   return result;
+}
+
+/**
+ * Which answers an Idempotency-Key keeps: those a retry cannot change — successes, and refusals of
+ * the request itself or of a rule (400, 404, 409 from Steward's checks, 422). Not kept, so a retry
+ * with the same key runs again: upstream failures (5xx), throttling (429), and refusals caused by
+ * a change made meanwhile by someone else (`ConcurrentChangeRefusal`, e.g. `sync-refused`).
+ */
+function isLastingAnswer(result: ApiResponse, thrown: unknown): boolean {
+  if (result.status >= 500 || result.status === 429 || result.status === 408) return false;
+  return !(thrown instanceof ConcurrentChangeRefusal);
 }
 
 /** 5: an error the use case threw, as problem+json (never a 500 for bad input). */

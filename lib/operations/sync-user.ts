@@ -1,7 +1,7 @@
 import type { DirectoryUser, Environment, SystemUser } from '../domain/model.js';
 import { isServiceError, type ServiceError } from '../gateways/http/service-error.js';
 import type { AppServices } from '../services.js';
-import { RuleRefusal, type FactId } from '../domain/errors.js';
+import { ConcurrentChangeRefusal, RuleRefusal, type FactId } from '../domain/errors.js';
 import { requireDataverse, requireEnvironment, requireUser } from './lookups.js';
 import { environmentView, systemUserView, type SystemUserView } from './views.js';
 
@@ -28,7 +28,9 @@ export const isLicenseNotSeenYet = (error: unknown) => isServiceError(error) && 
 /** The refusal of `addUser` as a RuleRefusal that names the requirement that failed. */
 export function syncRefusal(error: ServiceError, user: DirectoryUser, environment: Environment, note = ''): RuleRefusal {
   const refused = error.code ? REFUSED_REQUIREMENT[error.code] : undefined;
-  return new RuleRefusal(
+  // The admin API decides from the tenant as it is at that instant, which may have changed since
+  // Steward read it: a retry can be answered otherwise (not kept for an Idempotency-Key).
+  return new ConcurrentChangeRefusal(
     'sync-refused',
     `The Power Platform admin API refused to add ${user.userPrincipalName} to '${environment.displayName}'` +
       `${error.code ? ` (${error.code})` : ''}` +

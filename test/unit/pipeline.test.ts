@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_TABLE, PASSWORD_SHOWN_ONCE_NOTICE } from '../../lib/http/idempotency.js';
 import { OPERATIONS_TABLE } from '../../lib/http/operation-log.js';
 import { apiLink, defineRoute, json } from '../../lib/http/pipeline.js';
-import { RuleRefusal } from '../../lib/domain/errors.js';
+import { ConcurrentChangeRefusal, RuleRefusal } from '../../lib/domain/errors.js';
 import { ServiceError } from '../../lib/gateways/http/service-error.js';
 import { memoryApp, memoryServices } from './support/memory-tenant.js';
 import { apiRequest } from './support/requests.js';
@@ -138,6 +138,37 @@ describe('the route pipeline', () => {
     const retried = await flaky.route.handle(post({ 'Idempotency-Key': 'f' }), memoryApp(services));
     expect(retried.status).toBe(201);
     expect(flaky.runs()).toBe(2);
+  });
+
+  it('does not keep a refusal caused by a concurrent change, nor throttling: a retry with the same key runs again', async () => {
+    const services = memoryServices();
+    // sync-refused: the admin API refused after Steward's checks passed (a parallel disable took the user out of the group).
+    const raced = countingRoute((n) => {
+      if (n === 1) throw new ConcurrentChangeRefusal('sync-refused', 'refused (userNotInSecurityGroup)', 'D4.3');
+      return { ok: n };
+    });
+    const refused = await raced.route.handle(post({ 'Idempotency-Key': 'c' }), memoryApp(services));
+    expect(refused.status).toBe(409);
+    expect((refused.body as { code: string }).code).toBe('sync-refused');
+    const retried = await raced.route.handle(post({ 'Idempotency-Key': 'c' }), memoryApp(services));
+    expect(retried.status).toBe(201);
+    expect(retried.headers?.['idempotent-replayed']).toBeUndefined();
+    expect(raced.runs()).toBe(2);
+
+    let busyRuns = 0;
+    const busy = defineRoute({
+      name: 'things-busy',
+      methods: ['POST'],
+      route: 'busy/{thing}',
+      role: 'Steward.Manage',
+      mutation: true,
+      params: z.object({ thing: z.string().min(1) }).strict(),
+      body: z.object({ name: z.string() }).strict(),
+      run: async () => (++busyRuns === 1 ? json(429, { title: 'busy' }, { 'retry-after': '2' }) : json(201, { ok: busyRuns })),
+    });
+    expect((await busy.handle(post({ 'Idempotency-Key': 't' }), memoryApp(services))).status).toBe(429);
+    expect((await busy.handle(post({ 'Idempotency-Key': 't' }), memoryApp(services))).status).toBe(201);
+    expect(busyRuns).toBe(2);
   });
 
   it('answers 409 while the first call with the same key is still running', async () => {

@@ -176,6 +176,8 @@ export function runEntities(run: AuditRun, operation: string): [RunEntity, RunEn
     ...textProperties('targets', JSON.stringify(run.targets ?? [])),
     ...(run.finishedAt !== null ? { finishedAt: run.finishedAt } : {}),
     ...(run.summary !== undefined ? { summary: JSON.stringify(run.summary) } : {}),
+    ...(run.stalled !== undefined ? { stalled: JSON.stringify(run.stalled) } : {}),
+    ...(run.supersedes !== undefined ? { supersedes: JSON.stringify(run.supersedes) } : {}),
   };
   return [
     { partitionKey: RUNS_PARTITION, rowKey: RUN_BY_ID + run.runId, ...properties },
@@ -193,6 +195,8 @@ export function toRun(row: Row): AuditRun {
     targets: JSON.parse(readTextProperties(row, 'targets') || '[]') as RunTarget[],
   };
   if (typeof row.summary === 'string') run.summary = JSON.parse(row.summary) as NonNullable<AuditRun['summary']>;
+  if (typeof row.stalled === 'string') run.stalled = JSON.parse(row.stalled) as NonNullable<AuditRun['stalled']>;
+  if (typeof row.supersedes === 'string') run.supersedes = JSON.parse(row.supersedes) as string[];
   return run;
 }
 
@@ -218,6 +222,7 @@ export function toRunTarget(row: Row): RunTarget {
   if (typeof row.error === 'string') target.error = row.error;
   if (typeof row.failure === 'string') target.failure = JSON.parse(row.failure) as TargetFailure;
   if (typeof row.attempts === 'number') target.attempts = row.attempts;
+  if (typeof row.updatedAt === 'string') target.updatedAt = row.updatedAt;
   return target;
 }
 
