@@ -23,6 +23,11 @@ export interface AzuriteOptions {
    * lifetime checked, signature not), as Azure Storage does with an identity. Shared keys still work.
    */
   oauth?: { cert: string; key: string };
+  /**
+   * Keep the data on disk in this folder (kept after stop) instead of in memory, so it outlives a
+   * killed Azurite or a killed client mid-write, as a real storage account does.
+   */
+  location?: string;
 }
 
 /**
@@ -50,8 +55,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Embedd
       '-e',
       wrapper,
       entry,
-      '--inMemoryPersistence',
-      '--extentMemoryLimit', '256',
+      ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence', '--extentMemoryLimit', '256']),
       '--blobHost', '127.0.0.1', '--blobPort', '0',
       '--queueHost', '127.0.0.1', '--queuePort', '0',
       '--tableHost', '127.0.0.1', '--tablePort', '0',
