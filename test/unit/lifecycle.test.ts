@@ -259,7 +259,7 @@ describe('the alert document', () => {
   it('lists what changed, most severe first, with a summary and links, and validates against the shipped schema', () => {
     const doc = documentOf('https://steward.example.net/');
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
-    expect(doc.schemaVersion).toBe('1.0');
+    expect(doc.schemaVersion).toBe('1.1');
     expect(doc.findings.map((f) => [f.checkId, f.change, f.severity])).toEqual([
       ['dataverse.non-interactive-cap', 'reopened', 'critical'],
       ['dataverse.nested-security-group', 'opened', 'warning'],
@@ -278,13 +278,15 @@ describe('the alert document', () => {
       ],
     });
     expect(doc.links.findings).toBe('https://steward.example.net/api/findings?status=open');
+    expect(doc.links.report).toBe('https://steward.example.net/api/audits/run-3/report');
     expect(doc.findings[0]!.link).toBe(`https://steward.example.net/api/findings?targetId=${ENV}&checkId=dataverse.non-interactive-cap`);
   });
 
   it('has null links without a public base URL, and still validates', () => {
     const doc = documentOf(undefined);
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
-    expect(doc.links).toEqual({ run: null, findings: null });
+    expect(doc.links).toEqual({ run: null, report: null, findings: null });
+    expect(doc.card.actions).toBeUndefined(); // no buttons to nowhere
     expect(doc.findings.every((f) => f.link === null)).toBe(true);
   });
 
