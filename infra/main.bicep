@@ -23,8 +23,14 @@ param auditSchedule string = '0 0 2 * * *'
 param salesforceOrgs string = '[]'
 @description('One entry per Salesforce secret: { setting: STEWARD_SALESFORCE_SECRET_<ORG>, secretName: its Key Vault secret }.')
 param salesforceSecrets array = []
-@description('Key Vault secret holding the Logic App trigger URL (empty: no alerts).')
+@description('Key Vault secret holding the trigger URL of a Logic App of your own (empty: no alerts, unless the shipped one is deployed: teamsGroupId).')
 param alertUrlSecretName string = ''
+@description('Deploys the shipped alert Logic App (alerts.bicep) when set with teamsChannelId: the team (Microsoft 365 group id) whose channel gets the alerts.')
+param teamsGroupId string = ''
+@description('The Teams channel id of the alerts, e.g. 19:…@thread.tacv2.')
+param teamsChannelId string = ''
+@description('The shipped Logic App also mails a notice to these addresses (semicolon-separated); empty: Teams only.')
+param alertMailTo string = ''
 @description('Refuse every mutation (409): a deployment that only audits and diagnoses.')
 param readOnly bool = false
 
@@ -32,6 +38,9 @@ var suffix = toLower(uniqueString(subscription().id, resourceGroup().id, environ
 var tags = { 'azd-env-name': environmentName }
 var appName = 'func-steward-${suffix}'
 var deploymentContainer = 'app-package-${take(suffix, 7)}'
+// The shipped Logic App writes its trigger URL into the vault under this name.
+var shipsAlerts = !empty(teamsGroupId) && !empty(teamsChannelId)
+var alertSecretName = shipsAlerts ? 'steward-alert-url' : alertUrlSecretName
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: take('ststeward${suffix}', 24)
@@ -114,8 +123,9 @@ var appSettings = concat(
     { name: 'STEWARD_READ_ONLY', value: string(readOnly) }
     { name: 'STEWARD_REQUIRE_APP_ROLES', value: 'false' }
   ],
-  // The Logic App's trigger URL carries a SAS signature: a secret, kept in the vault.
-  empty(alertUrlSecretName) ? [] : [{ name: 'STEWARD_ALERT_URL', value: keyVaultReference(vault.name, alertUrlSecretName) }],
+  // The Logic App's trigger URL carries a SAS signature: a secret, kept in the vault (README "Alerts"
+  // on why a Key Vault reference rather than the URL itself as the setting).
+  empty(alertSecretName) ? [] : [{ name: 'STEWARD_ALERT_URL', value: keyVaultReference(vault.name, alertSecretName) }],
   map(salesforceSecrets, secret => { name: secret.setting, value: keyVaultReference(vault.name, secret.secretName) })
 )
 
@@ -126,6 +136,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   tags: union(tags, { 'azd-service-name': 'api' })
   kind: 'functionapp,linux'
   identity: { type: 'SystemAssigned' }
+  // STEWARD_ALERT_URL references the secret the alert module writes: it exists before the app starts.
+  dependsOn: [alerts]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -147,9 +159,22 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-// Alerts to Teams: the Logic App of the alerting work is added here at the merge, e.g.
-//   module alerts 'logic-app.bicep' = { name: 'alerts', params: { ... } }
-// storing its trigger URL as a vault secret whose name is passed as alertUrlSecretName.
+// Alerts to Teams: the shipped Logic App, its Teams (and Office 365) connections and the table of
+// delivered ids; its trigger URL goes into the vault as the secret STEWARD_ALERT_URL references.
+module alerts 'alerts.bicep' = if (shipsAlerts) {
+  name: 'alerts'
+  params: {
+    location: location
+    tags: tags
+    suffix: suffix
+    storageAccountName: storage.name
+    vaultName: vault.name
+    alertUrlSecretName: alertSecretName
+    teamsGroupId: teamsGroupId
+    teamsChannelId: teamsChannelId
+    mailTo: alertMailTo
+  }
+}
 
 // Role definition ids (built-in roles, the same in every tenant).
 var roles = {

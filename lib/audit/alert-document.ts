@@ -1,13 +1,25 @@
+import { createHash } from 'node:crypto';
+import { stringify } from 'safe-stable-stringify';
 import { SEVERITY_RANK, type Severity, type StoredFinding } from '../domain/finding.js';
 import { reclaimableMonthlyTotals, type Money } from '../domain/money.js';
+import { buildAlertCard, type AdaptiveCard } from './alert-card.js';
 import { openStateInRun } from './lifecycle.js';
 
-/** Version of the alert payload the Logic App receives; bump on any breaking change (schemas/alert.schema.json). */
-export const ALERT_SCHEMA_VERSION = '1.0';
+/**
+ * Version of the alert payload the Logic App receives (schemas/alert.schema.json). 1.1 added
+ * `deliveryId`, `card` and `links.report`; a breaking change bumps the major version.
+ */
+export const ALERT_SCHEMA_VERSION = '1.1';
 
 export interface AlertDocument {
   schemaVersion: typeof ALERT_SCHEMA_VERSION;
   source: 'steward';
+  /**
+   * Issue 12 D4: delivery is at least once (a process that dies between the POST and recording it
+   * posts again), so every delivery of one document carries the same id, as this field and as the
+   * `Idempotency-Key` header: a receiver drops an id it has seen. See `deliveryIdOf`.
+   */
+  deliveryId: string;
   runId: string;
   tenantId: string;
   generatedAt: string;
@@ -23,7 +35,7 @@ export interface AlertDocument {
     /** SPEC §7 Money: the monthly cost of the open licence-waste findings, one entry per currency (never summed across). */
     reclaimableMonthly: Money[];
   };
-  links: { run: string | null; findings: string | null };
+  links: { run: string | null; report: string | null; findings: string | null };
   findings: {
     change: 'opened' | 'reopened' | 'severity-raised' | 'now-alerting';
     checkId: string;
@@ -38,6 +50,8 @@ export interface AlertDocument {
     openedAt: string;
     link: string | null;
   }[];
+  /** The ready Teams message (alert-card.ts): Adaptive Card 1.5. */
+  card: AdaptiveCard;
 }
 
 export function buildAlertDocument(input: {
@@ -72,12 +86,10 @@ export function buildAlertDocument(input: {
       openedAt: f.openedAt,
       link: link(f),
     }));
-  return {
-    schemaVersion: ALERT_SCHEMA_VERSION,
-    source: 'steward',
+  const run = base ? `${base}/api/audits/${encodeURIComponent(input.runId)}` : null;
+  const content = {
     runId: input.runId,
     tenantId: input.tenantId,
-    generatedAt: input.now.toISOString(),
     runStatus: input.runStatus,
     summary: {
       ...bySeverity,
@@ -86,9 +98,48 @@ export function buildAlertDocument(input: {
       suppressed: input.suppressedCount,
       reclaimableMonthly: reclaimableMonthlyTotals(input.open),
     },
-    links: { run: base ? `${base}/api/audits/${encodeURIComponent(input.runId)}` : null, findings: base ? `${base}/api/findings?status=open` : null },
+    // The run's HTML report (GET /api/audits/{runId}/report) and its findings.
+    links: { run, report: run ? `${run}/report` : null, findings: base ? `${base}/api/findings?status=open` : null },
     findings,
   };
+  return {
+    schemaVersion: ALERT_SCHEMA_VERSION,
+    source: 'steward',
+    deliveryId: deliveryIdOf(input.runId, content),
+    runId: content.runId,
+    tenantId: content.tenantId,
+    generatedAt: input.now.toISOString(),
+    runStatus: content.runStatus,
+    summary: content.summary,
+    links: content.links,
+    findings: content.findings,
+    card: buildAlertCard(content),
+  };
+}
+
+/**
+ * The delivery id of a run's document: the runId and a SHA-256 of what the document says, read in a
+ * stable key order (safe-stable-stringify), without `generatedAt` (a finalize that runs again
+ * after a crash rebuilds the same alert at a later time: it is the same delivery). Key-safe for a
+ * Table Storage RowKey (no `/ \ # ?`), which is where the shipped Logic App records it.
+ */
+export function deliveryIdOf(runId: string, content: unknown): string {
+  const digest = createHash('sha256').update(stringify(content) ?? '').digest('hex');
+  return `${runId}.${digest.slice(0, 32)}`;
+}
+
+/**
+ * What to post for an outbox entry: its document and delivery id. A document queued before
+ * `deliveryId` existed (schema 1.0) gets one from its runId and stored payload, which do not change
+ * between attempts, so its redeliveries carry the same id too.
+ */
+export function alertDeliveryOf(pending: { runId: string; payload: unknown }): { deliveryId: string; document: unknown } {
+  const payload = pending.payload as { deliveryId?: unknown } | null;
+  if (payload && typeof payload === 'object' && typeof payload.deliveryId === 'string' && payload.deliveryId.length > 0) {
+    return { deliveryId: payload.deliveryId, document: payload };
+  }
+  const deliveryId = deliveryIdOf(pending.runId, pending.payload);
+  return { deliveryId, document: payload && typeof payload === 'object' ? { ...payload, deliveryId } : payload };
 }
 
 function changeOf(f: StoredFinding, runId: string): AlertDocument['findings'][number]['change'] {

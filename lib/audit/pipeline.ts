@@ -8,6 +8,7 @@ import type { Settings } from '../config/settings.js';
 import type { AlertSender } from '../gateways/alerts/port.js';
 import type { AuditTargetMessage } from '../gateways/storage/audit-queue.js';
 import type { AuditStore, RunFindingEntry } from '../gateways/storage/audit-store.js';
+import { deliverPendingAlerts } from './alert-delivery.js';
 import { buildAlertDocument } from './alert-document.js';
 import { runEnvironmentChecks, summarizeEnvironmentUsers } from './checks/environment-checks.js';
 import { runSalesforceChecks } from './checks/salesforce-checks.js';
@@ -381,29 +382,7 @@ export class AuditPipeline {
     }
     const moved = [...decision.alert, ...decision.silentlyAcknowledged];
     await store.saveAlertStates(moved);
-    await this.deliverPendingAlerts();
+    if (this.deps.alerts) await deliverPendingAlerts(store, this.deps.alerts);
     return { alertDocument, suppressed, alerted: new Map(moved.map((f) => [findingKey(f), f])) };
-  }
-
-  /** Sends every alert document not yet delivered (this run's and earlier failed ones). */
-  private async deliverPendingAlerts(): Promise<{ delivered: number; failed: number }> {
-    const { store, alerts } = this.deps;
-    if (!alerts) return { delivered: 0, failed: 0 };
-    let delivered = 0;
-    let failed = 0;
-    for (const pending of await store.listPendingAlerts()) {
-      // Two finalizers at once (two workers finishing together, a timer run and an HTTP run) must
-      // not both send it: only the one that claims it does.
-      if (!(await store.claimAlert(pending.runId, 5 * 60_000))) continue;
-      try {
-        await alerts.send(pending.payload);
-        await store.markAlertDelivered(pending.runId);
-        delivered++;
-      } catch (error) {
-        await store.markAlertAttempt(pending.runId, describeError(error));
-        failed++;
-      }
-    }
-    return { delivered, failed };
   }
 }

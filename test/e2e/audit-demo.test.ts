@@ -15,6 +15,7 @@ import { createAuditStore } from '../../lib/gateways/storage/table-audit-store.j
 import { Tables } from '../../lib/gateways/storage/tables.js';
 import { demoExpectedFindings, demoTenant, ids } from '../../fixtures/demo-tenant.js';
 import { stableId } from '../../simulator/core/generate.js';
+import { checkAdaptiveCard } from '../support/adaptive-card.js';
 import { startTestServices, type TestServices } from '../support/services.js';
 
 /**
@@ -35,6 +36,7 @@ interface LogicAppCall {
   status: number;
   path: string;
   contentType: string | undefined;
+  idempotencyKey: string | undefined;
   body: AlertDocument;
 }
 const logicApp = { answers: [] as number[], calls: [] as LogicAppCall[] };
@@ -46,7 +48,7 @@ function startLogicApp(): Promise<Server> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const status = logicApp.answers.shift() ?? 202;
-      logicApp.calls.push({ status, path: request.url ?? '', contentType: request.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as AlertDocument });
+      logicApp.calls.push({ status, path: request.url ?? '', contentType: request.headers['content-type'], idempotencyKey: request.headers['idempotency-key'] as string | undefined, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as AlertDocument });
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(status < 300 ? '' : JSON.stringify({ error: { code: 'WorkflowFailed', message: 'the Teams connector failed' } }));
     });
@@ -188,7 +190,11 @@ describe('auditing the demo tenant, run after run', () => {
       expect(f.remediation).toMatch(/\b[A-Z]\d/);
       expect(f.link).toBe(`${PUBLIC_BASE_URL}/api/findings?targetId=${encodeURIComponent(f.targetId)}&checkId=${encodeURIComponent(f.checkId)}`);
     }
-    expect(doc.links).toEqual({ run: `${PUBLIC_BASE_URL}/api/audits/${report.run.runId}`, findings: `${PUBLIC_BASE_URL}/api/findings?status=open` });
+    expect(doc.links).toEqual({
+      run: `${PUBLIC_BASE_URL}/api/audits/${report.run.runId}`,
+      report: `${PUBLIC_BASE_URL}/api/audits/${report.run.runId}/report`,
+      findings: `${PUBLIC_BASE_URL}/api/findings?status=open`,
+    });
     expect(await store.listPendingAlerts()).toEqual([]);
   });
 
@@ -353,5 +359,22 @@ describe('auditing the demo tenant, run after run', () => {
     }
     const runIds = accepted().map((d) => d.runId);
     expect(new Set(runIds).size).toBe(runIds.length);
+  });
+
+  it('every POST carries the deliveryId of its document as Idempotency-Key, the same on each attempt of one run, and a card the Adaptive Cards SDK accepts', () => {
+    const idsByRun = new Map<string, Set<string>>();
+    for (const call of logicApp.calls) {
+      expect(call.idempotencyKey).toBe(call.body.deliveryId);
+      idsByRun.set(call.body.runId, (idsByRun.get(call.body.runId) ?? new Set()).add(call.body.deliveryId));
+      const { problems, roundTrip } = checkAdaptiveCard(call.body.card);
+      expect(problems).toEqual([]);
+      expect(roundTrip).toEqual(call.body.card);
+      expect(call.body.card.actions?.map((a) => a.url)).toEqual([`${PUBLIC_BASE_URL}/api/audits/${call.body.runId}/report`, `${PUBLIC_BASE_URL}/api/findings?status=open`]);
+    }
+    // Run 5's document went out three times (500, then 503 and 202 in run 6): one deliveryId.
+    expect(logicApp.calls.length).toBeGreaterThan(idsByRun.size);
+    for (const ids of idsByRun.values()) expect(ids.size).toBe(1);
+    const all = [...idsByRun.values()].flatMap((ids) => [...ids]);
+    expect(new Set(all).size).toBe(idsByRun.size);
   });
 });

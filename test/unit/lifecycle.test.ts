@@ -231,7 +231,8 @@ describe('the alert document', () => {
   addFormats.default(ajv);
   const validate = ajv.compile(schema);
 
-  function documentOf(publicBaseUrl?: string) {
+  /** What the pipeline passes to buildAlertDocument after three runs. */
+  function inputOf(publicBaseUrl?: string): Parameters<typeof buildAlertDocument>[0] {
     const t = tenant();
     const cap = (severity: Severity) => finding('dataverse.non-interactive-cap', 'cap', severity);
     t.run([all([cap('warning'), finding('dataverse.application-user-disabled', 'app-1')])]);
@@ -253,13 +254,14 @@ describe('the alert document', () => {
       'run-3',
     );
     const open = [...t.stored.values()].filter((f) => f.status === 'open');
-    return buildAlertDocument({ runId: r3.runId, tenantId: 'tenant-1', runStatus: 'succeeded', now: new Date('2025-02-01T02:00:00Z'), alerted: r3.decision.alert, open, suppressedCount: 0, resolvedCount: 0, publicBaseUrl });
+    return { runId: r3.runId, tenantId: 'tenant-1', runStatus: 'succeeded', now: new Date('2025-02-01T02:00:00Z'), alerted: r3.decision.alert, open, suppressedCount: 0, resolvedCount: 0, publicBaseUrl };
   }
+  const documentOf = (publicBaseUrl?: string) => buildAlertDocument(inputOf(publicBaseUrl));
 
   it('lists what changed, most severe first, with a summary and links, and validates against the shipped schema', () => {
     const doc = documentOf('https://steward.example.net/');
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
-    expect(doc.schemaVersion).toBe('1.0');
+    expect(doc.schemaVersion).toBe('1.1');
     expect(doc.findings.map((f) => [f.checkId, f.change, f.severity])).toEqual([
       ['dataverse.non-interactive-cap', 'reopened', 'critical'],
       ['dataverse.nested-security-group', 'opened', 'warning'],
@@ -278,14 +280,30 @@ describe('the alert document', () => {
       ],
     });
     expect(doc.links.findings).toBe('https://steward.example.net/api/findings?status=open');
+    expect(doc.links.report).toBe('https://steward.example.net/api/audits/run-3/report');
     expect(doc.findings[0]!.link).toBe(`https://steward.example.net/api/findings?targetId=${ENV}&checkId=dataverse.non-interactive-cap`);
   });
 
   it('has null links without a public base URL, and still validates', () => {
     const doc = documentOf(undefined);
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
-    expect(doc.links).toEqual({ run: null, findings: null });
+    expect(doc.links).toEqual({ run: null, report: null, findings: null });
+    expect(doc.card.actions).toBeUndefined(); // no buttons to nowhere
     expect(doc.findings.every((f) => f.link === null)).toBe(true);
+  });
+
+  it('has a deliveryId that a rebuild of the same alert repeats and another alert does not (issue 12 D4)', () => {
+    const input = inputOf('https://steward.example.net');
+    const doc = buildAlertDocument(input);
+    expect(doc.deliveryId).toMatch(/^run-3\.[0-9a-f]{32}$/);
+    // The same alert built again later (a finalize that ran again after a crash): the same delivery.
+    const rebuilt = buildAlertDocument({ ...input, now: new Date('2025-02-01T03:00:00Z') });
+    expect(rebuilt.generatedAt).not.toBe(doc.generatedAt);
+    expect(rebuilt.deliveryId).toBe(doc.deliveryId);
+    // Anything it says changed, or another run: another delivery.
+    expect(buildAlertDocument({ ...input, resolvedCount: 1 }).deliveryId).not.toBe(doc.deliveryId);
+    expect(buildAlertDocument({ ...input, runId: 'run-4' }).deliveryId).not.toBe(doc.deliveryId);
+    expect(validate({ ...doc, deliveryId: 'a/b' })).toBe(false); // must fit a Table Storage RowKey
   });
 
   it('the schema refuses another version, unknown fields and an unknown change', () => {

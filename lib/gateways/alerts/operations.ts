@@ -1,6 +1,6 @@
 import { JsonClient } from '../http/json-client.js';
 import type { TransportOptions } from '../http/options.js';
-import type { AlertSender } from './port.js';
+import type { AlertDelivery, AlertSender } from './port.js';
 
 /** One alert at a time: `concurrency` does not apply. */
 export interface LogicAppAlertSenderOptions extends Omit<TransportOptions, 'concurrency'> {
@@ -23,7 +23,19 @@ export class LogicAppAlertSender implements AlertSender {
     this.client = new JsonClient({ service: 'alerts', baseUrl: options.url, retry: options.retry, timeoutMs: options.timeoutMs });
   }
 
-  async send(document: unknown): Promise<void> {
-    await this.client.send({ operation: 'postAlert', method: 'POST', url: this.url, body: document, target: this.host });
+  /**
+   * The delivery id goes as the `Idempotency-Key` header too (the name of the IETF httpapi draft
+   * "The Idempotency-Key HTTP Header Field"), so a receiver can drop a repeat without reading the
+   * body; the JSON client's own retries of this POST carry the same header.
+   */
+  async send(alert: AlertDelivery): Promise<void> {
+    await this.client.send({
+      operation: 'postAlert',
+      method: 'POST',
+      url: this.url,
+      headers: { 'Idempotency-Key': alert.deliveryId },
+      body: alert.document,
+      target: this.host,
+    });
   }
 }

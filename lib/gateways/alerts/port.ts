@@ -6,5 +6,11 @@
  * (`../http/json-client.ts`: retry, timeout, errors as `ServiceError`).
  */
 export interface AlertSender {
-  send(document: unknown): Promise<void>;
+  send(alert: AlertDelivery): Promise<void>;
+}
+
+/** One delivery of an alert document: the same `deliveryId` on every attempt of the same document (issue 12 D4). */
+export interface AlertDelivery {
+  deliveryId: string;
+  document: unknown;
 }
