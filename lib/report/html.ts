@@ -71,7 +71,7 @@ function findingArticle(f: ReportFinding): string {
 
 function summarySection(report: RunReport): string {
   const { run, counts } = report;
-  const targets = run.targets
+  const targets = report.targets
     .map(
       (t) =>
         `<tr><td>${h(t.name ?? t.id)}</td><td>${h(t.kind)}</td><td class="status-${h(t.status)}">${h(t.status)}</td><td>${h(t.error ?? '')}</td></tr>`,

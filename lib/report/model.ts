@@ -79,6 +79,8 @@ export interface TargetGroup {
 
 export interface RunReport {
   run: AuditRun;
+  /** The run's targets in reading order: the directory, environments, orgs, each by name. */
+  targets: RunTarget[];
   generatedAt: string;
   /** Open findings (suppressed ones included) by severity, and how each stands in this run. */
   counts: {
@@ -114,6 +116,63 @@ function worsenedIn(f: StoredFinding, runId: string): boolean {
   return f.previousSeverity !== null && f.lastRunId === runId && SEVERITY_RANK[f.severity] > SEVERITY_RANK[f.previousSeverity];
 }
 
+type Placed = { stored: ReportFindingInput; view: ReportFinding; suppressed: boolean };
+
+/** Reading order: the directory, environments, orgs, each by name. */
+function targetOrder(targetOf: (id: string) => RunTarget) {
+  return (a: string, b: string) => {
+    const ta = targetOf(a);
+    const tb = targetOf(b);
+    return KIND_RANK[ta.kind] - KIND_RANK[tb.kind] || (ta.name ?? ta.id).localeCompare(tb.name ?? tb.id) || a.localeCompare(b);
+  };
+}
+
+function countsOf(findings: readonly Placed[], resolved: number): RunReport['counts'] {
+  const zero = () => ({ new: 0, reopened: 0, open: 0, suppressed: 0 });
+  const matrix: RunReport['counts']['matrix'] = { critical: zero(), warning: zero(), info: zero() };
+  const bySeverity: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
+  const byState = { new: 0, reopened: 0, open: 0, resolved, suppressed: 0 };
+  for (const { view: f, suppressed } of findings) {
+    const state = f.state as 'new' | 'open' | 'reopened';
+    bySeverity[f.severity]++;
+    byState[state]++;
+    matrix[f.severity][state]++;
+    if (suppressed) {
+      byState.suppressed++;
+      matrix[f.severity].suppressed++;
+    }
+  }
+  return { bySeverity, byState, matrix };
+}
+
+/** Open, unsuppressed findings (already in reading order) by target, then check. */
+function groupByTargetAndCheck(findings: readonly ReportFinding[], targetOf: (id: string) => RunTarget): TargetGroup[] {
+  const open: TargetGroup[] = [];
+  for (const f of findings) {
+    let group = open.at(-1);
+    if (group?.target.id !== f.targetId) open.push((group = { target: targetOf(f.targetId), checks: [] }));
+    let check = group.checks.at(-1);
+    if (check?.checkId !== f.checkId) group.checks.push((check = { checkId: f.checkId, factIds: f.factIds, docsUrl: f.docsUrl, findings: [] }));
+    check.findings.push(f);
+  }
+  return open;
+}
+
+/** The last TREND_RUNS runs, oldest first, this one last (its own counts). */
+function trendOf(run: AuditRun, history: readonly TrendPoint[], bySeverity: Record<Severity, number>): TrendPoint[] {
+  const current: TrendPoint = {
+    runId: run.runId,
+    startedAt: run.startedAt,
+    status: run.status,
+    critical: run.summary?.critical ?? bySeverity.critical,
+    warning: run.summary?.warning ?? bySeverity.warning,
+    info: run.summary?.info ?? bySeverity.info,
+  };
+  return [...history.filter((p) => p.runId !== run.runId), current]
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId))
+    .slice(-TREND_RUNS);
+}
+
 export function buildRunReport(input: RunReportInput): RunReport {
   const { run, docsBaseUrl } = input;
   const targetById = new Map(run.targets.map((t) => [t.id, t]));
@@ -137,76 +196,34 @@ export function buildRunReport(input: RunReportInput): RunReport {
     resolvedAt: f.resolvedAt,
     suppression: suppression ? { reason: suppression.reason, expiresAt: suppression.expiresAt, createdBy: suppression.createdBy, subjectId: suppression.subjectId } : null,
   });
+  const byTarget = targetOrder(targetOf);
+  const byReadingOrder = (a: StoredFinding, b: StoredFinding) =>
+    byTarget(a.targetId, b.targetId) || a.checkId.localeCompare(b.checkId) || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.subjectId.localeCompare(b.subjectId);
 
-  // Reading order: the directory, environments, orgs, each by name; then severity, check, subject.
-  const targetRank = (id: string) => {
-    const t = targetOf(id);
-    return [KIND_RANK[t.kind], t.name ?? t.id] as const;
-  };
-  const byReadingOrder = (a: StoredFinding, b: StoredFinding) => {
-    const [ka, na] = targetRank(a.targetId);
-    const [kb, nb] = targetRank(b.targetId);
-    return ka - kb || na.localeCompare(nb) || a.targetId.localeCompare(b.targetId) || a.checkId.localeCompare(b.checkId) || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.subjectId.localeCompare(b.subjectId);
-  };
-
-  const findings = [...input.findings].sort(byReadingOrder).map((f) => {
-    const suppression = f.suppressed ? findSuppression(f, input.suppressions, input.generatedAt) : undefined;
-    return { stored: f, view: view(f, f.runState, suppression), suppressed: f.suppressed };
-  });
+  const findings: Placed[] = [...input.findings].sort(byReadingOrder).map((f) => ({
+    stored: f,
+    view: view(f, f.runState, f.suppressed ? findSuppression(f, input.suppressions, input.generatedAt) : undefined),
+    suppressed: f.suppressed,
+  }));
   const resolved = [...input.resolved].sort(byReadingOrder).map((f) => view(f, 'resolved', undefined));
-
-  const zero = () => ({ new: 0, reopened: 0, open: 0, suppressed: 0 });
-  const matrix: RunReport['counts']['matrix'] = { critical: zero(), warning: zero(), info: zero() };
-  const bySeverity: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
-  const byState = { new: 0, reopened: 0, open: 0, resolved: resolved.length, suppressed: 0 };
-  for (const { view: f, suppressed } of findings) {
-    bySeverity[f.severity]++;
-    const state = f.state as 'new' | 'open' | 'reopened';
-    byState[state]++;
-    matrix[f.severity][state]++;
-    if (suppressed) {
-      byState.suppressed++;
-      matrix[f.severity].suppressed++;
-    }
-  }
-
-  const open: TargetGroup[] = [];
-  for (const { view: f, suppressed } of findings) {
-    if (suppressed) continue;
-    let group = open.at(-1);
-    if (group?.target.id !== f.targetId) open.push((group = { target: targetOf(f.targetId), checks: [] }));
-    let check = group.checks.at(-1);
-    if (check?.checkId !== f.checkId) group.checks.push((check = { checkId: f.checkId, factIds: f.factIds, docsUrl: f.docsUrl, findings: [] }));
-    check.findings.push(f);
-  }
-
+  const unsuppressed = findings.filter((f) => !f.suppressed);
   const suppressed = findings.filter((f) => f.suppressed).map((f) => f.view);
-  const current: TrendPoint = {
-    runId: run.runId,
-    startedAt: run.startedAt,
-    status: run.status,
-    critical: run.summary?.critical ?? bySeverity.critical,
-    warning: run.summary?.warning ?? bySeverity.warning,
-    info: run.summary?.info ?? bySeverity.info,
-  };
-  const trend = [...input.history.filter((p) => p.runId !== run.runId), current]
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId))
-    .slice(-TREND_RUNS);
-
+  const counts = countsOf(findings, resolved.length);
   return {
     run,
+    targets: [...run.targets].sort((a, b) => byTarget(a.id, b.id)),
     generatedAt: input.generatedAt.toISOString(),
-    counts: { bySeverity, byState, matrix },
-    reclaimableMonthly: reclaimableMonthlyTotals(findings.filter((f) => !f.suppressed).map((f) => f.stored)),
+    counts,
+    reclaimableMonthly: reclaimableMonthlyTotals(unsuppressed.map((f) => f.stored)),
     changes: {
       opened: findings.filter((f) => f.view.state === 'new').map((f) => f.view),
       reopened: findings.filter((f) => f.view.state === 'reopened').map((f) => f.view),
       worsened: findings.filter((f) => worsenedIn(f.stored, run.runId)).map((f) => f.view),
       resolved,
     },
-    open,
+    open: groupByTargetAndCheck(unsuppressed.map((f) => f.view), targetOf),
     suppressed,
-    all: [...findings.filter((f) => !f.suppressed).map((f) => f.view), ...suppressed, ...resolved],
-    trend,
+    all: [...unsuppressed.map((f) => f.view), ...suppressed, ...resolved],
+    trend: trendOf(run, input.history, counts.bySeverity),
   };
 }
