@@ -70,7 +70,7 @@ function findingArticle(f: ReportFinding): string {
 }
 
 function summarySection(report: RunReport): string {
-  const { run, counts } = report;
+  const { counts } = report;
   const targets = report.targets
     .map(
       (t) =>
@@ -154,7 +154,10 @@ export function renderReportHtml(report: RunReport): string {
     `<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">` +
     `<title>${h(title)}</title><style>${STYLE}</style></head><body>` +
     `<header><h1>${h(title)}: <span class="status-${h(run.status)}" id="run-status">${h(run.status)}</span></h1>` +
-    `<p class="meta">Started ${h(run.startedAt)}${run.finishedAt ? `, finished ${h(run.finishedAt)}` : ''} (${h(run.trigger)}) · report generated ${h(report.generatedAt)}</p></header>` +
+    `<p class="meta">Started ${h(run.startedAt)}${run.finishedAt ? `, finished ${h(run.finishedAt)}` : ''} (${h(run.trigger)}) · report generated ${h(report.generatedAt)}</p>` +
+    // Links within the page only: following them fetches nothing.
+    `<nav class="meta"><a href="#targets">Targets</a> · <a href="#counts">Counts</a> · <a href="#trend">Trend</a> · <a href="#changes">Changes</a> · ` +
+    `<a href="#open">Open findings</a> · <a href="#suppressed">Suppressed</a></nav></header>` +
     summarySection(report) +
     trendSection(report) +
     changesSection(report) +
