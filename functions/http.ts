@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { RouteDefinition } from '../lib/http/api.js';
+import { responsePayload, type RouteDefinition } from '../lib/http/api.js';
 import { buildApiRequest } from '../lib/http/api-request.js';
 import { getSteward } from './services.js';
 
@@ -15,7 +15,7 @@ export function httpHandler(route: RouteDefinition) {
     return {
       status: response.status,
       headers: response.headers,
-      body: response.body === undefined ? undefined : JSON.stringify(response.body),
+      body: responsePayload(response),
     };
   };
 }

@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import { AuditPipeline } from './audit/pipeline.js';
 import type { ClaimStorage } from './audit/run-data.js';
 import { AuditRunner, type AuditDispatch } from './audit/runner.js';
+import { RunReports } from './audit/run-report.js';
 import { LogicAppAlertSender } from './gateways/alerts/operations.js';
 import type { AlertSender } from './gateways/alerts/port.js';
 import { WebApiDataverseGateway, type DataverseGatewayOptions } from './gateways/dataverse/operations.js';
@@ -17,6 +18,7 @@ import { StorageAuditQueue } from './gateways/storage/audit-queue.js';
 import type { AuditStore } from './gateways/storage/audit-store.js';
 import { ClaimStore } from './gateways/storage/claims.js';
 import { StorageConnection } from './gateways/storage/connection.js';
+import { BlobReportFiles } from './gateways/storage/report-files.js';
 import { createAuditStore } from './gateways/storage/table-audit-store.js';
 import { Tables } from './gateways/storage/tables.js';
 import type { AppServices, Steward } from './services.js';
@@ -62,6 +64,7 @@ export interface AuditParts {
   store: AuditStore;
   claims: ClaimStorage;
   alerts: AlertSender | null;
+  reports: RunReports | null;
 }
 
 export function createAuditPipeline(services: AppServices, parts: Partial<AuditParts> = {}): AuditPipeline {
@@ -72,8 +75,14 @@ export function createAuditPipeline(services: AppServices, parts: Partial<AuditP
     store: parts.store ?? createAuditStore(services.tables, { now: services.now }),
     claims: parts.claims ?? new ClaimStore(services.tables.connection),
     alerts: parts.alerts !== undefined ? parts.alerts : alertSenderOf(settings),
+    reports: parts.reports !== undefined ? parts.reports : createRunReports(services, parts.store),
     now: services.now,
   });
+}
+
+/** Each finished run's report (issue 13), in Blob Storage beside the run. */
+export function createRunReports(services: AppServices, store: AuditStore = createAuditStore(services.tables)): RunReports {
+  return new RunReports({ store, files: new BlobReportFiles(services.tables.connection), docsBaseUrl: services.settings.docsBaseUrl });
 }
 
 function alertSenderOf(settings: Settings): AlertSender | null {
@@ -88,9 +97,11 @@ export function createAuditRunner(services: AppServices, options: { dispatch: Di
   const store = options.store ?? createAuditStore(services.tables, { now: services.now });
   const dispatch: AuditDispatch =
     options.dispatch === 'queue' ? { mode: 'queue', queue: new StorageAuditQueue(services.hostStorage ?? services.settings.hostStorageConnection) } : { mode: 'in-process' };
+  const reports = createRunReports(services, store);
   return new AuditRunner({
-    pipeline: options.pipeline ?? createAuditPipeline(services, { store }),
+    pipeline: options.pipeline ?? createAuditPipeline(services, { store, reports }),
     store,
+    reports,
     dispatch,
     concurrency: services.settings.http.maxConcurrency,
     now: services.now,

@@ -16,6 +16,7 @@ import { runCrossEnvironmentChecks, runDirectoryChecks } from './checks/tenant-c
 import { collectDirectory, collectEnvironment, discoverEnvironments, type AuditSources } from './collect.js';
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
+import type { FinishedRun, RunReports } from './run-report.js';
 import { NOT_AUDITED, RESULT_MISSING, RunDataMissing, describeError, failureOf, isLastingFailure, targetFailedFinding } from './target-failure.js';
 
 /**
@@ -66,6 +67,8 @@ export interface PipelineDependencies {
   store: AuditStore;
   claims: ClaimStorage;
   alerts: AlertSender | null;
+  /** Renders and keeps each finished run's report (issue 13); null: no reports (unit tests). */
+  reports: RunReports | null;
   /** Injected so tests can move time. */
   now: () => Date;
 }
@@ -266,8 +269,6 @@ export class AuditPipeline {
     const status = closingStatus(finalTargets);
     const { open, resolved } = await this.findingsAfter(runId, finalTargets);
     const now = this.deps.now();
-    const { alertDocument, suppressed, alerted } = await this.alert(runId, status, open, resolved, now);
-
     const finished: AuditRun = {
       ...run,
       status,
@@ -281,6 +282,9 @@ export class AuditPipeline {
         resolved: resolved.length,
       },
     };
+    // The report before the alert, so the alert's link to it already answers.
+    await this.publishReport({ run: finished, findings: open.map((f) => ({ ...f, runState: openStateInRun(f, runId) })), resolved }, now);
+    const { alertDocument, suppressed, alerted } = await this.alert(runId, status, open, resolved, now);
     await store.updateRun(finished);
     this.runs.end(runId);
     return {
@@ -289,6 +293,15 @@ export class AuditPipeline {
       resolved,
       alertDocument,
     };
+  }
+
+  /** The run's report (issue 13); one that cannot be written is reported and does not fail the run. */
+  private async publishReport(finished: FinishedRun, now: Date): Promise<void> {
+    try {
+      await this.deps.reports?.publish(finished, now);
+    } catch (error) {
+      console.warn(`[steward] the report of audit run ${finished.run.runId} was not stored: ${describeError(error)}`);
+    }
   }
 
   /**

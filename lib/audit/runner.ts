@@ -5,6 +5,7 @@ import { isSuppressed } from '../domain/suppression.js';
 import type { AuditQueue, AuditTargetMessage } from '../gateways/storage/audit-queue.js';
 import type { AuditStore, RunFindingEntry } from '../gateways/storage/audit-store.js';
 import type { AuditPipeline, AuditRunReport, TargetAttempt } from './pipeline.js';
+import type { ReportFormat, RunReports } from './run-report.js';
 
 /**
  * Where a started run's targets go, decided once at composition:
@@ -18,6 +19,8 @@ export type AuditDispatch = { mode: 'queue'; queue: AuditQueue } | { mode: 'in-p
 export interface AuditRunnerDependencies {
   pipeline: AuditPipeline;
   store: AuditStore;
+  /** The finished runs' reports (issue 13), written by the pipeline's finalize. */
+  reports: RunReports;
   dispatch: AuditDispatch;
   /**
    * Targets audited here: how many at once, and how many tries each before it is recorded as
@@ -50,6 +53,9 @@ export interface FindingQuery {
   status?: StoredFinding['status'];
   suppressed?: boolean;
 }
+
+/** A run's report file: still to come while the run is running, else its text. */
+export type RunReportAnswer = { kind: 'running'; run: AuditRun } | { kind: 'ready'; run: AuditRun; format: ReportFormat; body: string };
 
 /** What a run changed (its history), by state. */
 export interface RunChanges {
@@ -171,6 +177,23 @@ export class AuditRunner {
   private async withTargets(run: AuditRun): Promise<AuditRun> {
     const targets = await this.deps.store.listTargets(run.runId);
     return { ...run, targets: targets.length > 0 ? targets : run.targets };
+  }
+
+  /** The report page (or the findings CSV) of a run, as stored when it finished (issue 13). */
+  async report(runId: string, format: ReportFormat): Promise<RunReportAnswer> {
+    return this.reportOf(await this.getRun(runId), format);
+  }
+
+  /** The report of the run started last. */
+  async latestReport(format: ReportFormat): Promise<RunReportAnswer> {
+    return this.reportOf(await this.latestRun(), format);
+  }
+
+  private async reportOf(run: AuditRun, format: ReportFormat): Promise<RunReportAnswer> {
+    if (run.status === 'running') return { kind: 'running', run };
+    const body = await this.deps.reports.read(run.runId, format);
+    if (body === null) throw new NotFoundError('audit-report', run.runId, `Audit run '${run.runId}' has no stored report (it could not be written when the run finished).`);
+    return { kind: 'ready', run, format, body };
   }
 
   /** A run's report: what opened, reopened, changed while open or resolved in it, from its history. */

@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import type { AuditRunReport } from '../audit/pipeline.js';
 import { SEVERITY_RANK, findingKey } from '../domain/finding.js';
 import { formatMoney, reclaimableMonthlyTotals } from '../domain/money.js';
+import { writeRunReport } from './report-command.js';
 import { openRuntime } from './runtime.js';
 
 export interface AuditCommandOptions {
@@ -10,6 +11,8 @@ export interface AuditCommandOptions {
   json?: boolean;
   /** ISO time the audit takes as "now" for ages (L2); overrides the fixture's settings.auditTime. */
   now?: string;
+  /** Where to write the run's report page (issue 13), as stored when the run finished. */
+  report?: string;
 }
 
 /** The JSON of SPEC §6 for one run. */
@@ -104,6 +107,7 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<voi
     });
     bar?.stop();
     process.stdout.write(options.json ? `${JSON.stringify(auditRunJson(report), null, 2)}\n` : `${renderAuditTable(report)}\n`);
+    if (options.report) await writeRunReport(runtime.audit, report.run.runId, 'html', options.report);
     if (report.run.status === 'failed') process.exitCode = 2;
   } finally {
     await runtime.close();

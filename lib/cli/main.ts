@@ -1,10 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runAuditCommand } from './audit-command.js';
 import { runDiagnoseCommand, runReadinessCommand } from './diagnose-command.js';
+import { runReportCommand } from './report-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runSnapshotCommand } from './snapshot-command.js';
 
-/** `steward`: the audit, diagnose, readiness, serve and snapshot commands of SPEC §6. */
+/** `steward`: the audit, diagnose, readiness, serve and snapshot commands of SPEC §6, and report (issue 13). */
 const program = new Command()
   .name('steward')
   .description('Keeps the people and integration accounts of a Microsoft tenant healthy (Entra ID, Dataverse, Salesforce).')
@@ -20,7 +21,17 @@ program
   .option(...storage)
   .option('--json', 'print the run as JSON (SPEC §6)')
   .option('--now <time>', 'ISO time the audit takes as "now" for sign-in ages (overrides the fixture\'s settings.auditTime)')
+  .option('--report <file>', "write the run's report page (self-contained HTML) to this file")
   .action((options) => runAuditCommand(options));
+
+program
+  .command('report')
+  .description("write a finished audit run's report page (HTML), or its findings as CSV")
+  .option(...storage)
+  .requiredOption('--run <id>', 'the run id, or latest')
+  .option('--out <file>', 'where to write it (stdout when omitted)')
+  .option('--csv', 'the findings as CSV instead of the page')
+  .action((options) => runReportCommand(options));
 
 program
   .command('diagnose')

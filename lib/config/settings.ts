@@ -116,6 +116,15 @@ const licensePrices = jsonSetting(z.record(z.string().min(1), licensePriceSchema
 
 const isoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'expected an ISO 8601 date and time, e.g. 2026-03-01T00:00:00Z');
 
+/**
+ * Where the report links each check's page (`<base><checkId>.md`): an http(s) URL such as the
+ * repository's `…/blob/main/docs/checks/`, or a relative path; never another scheme (a
+ * `javascript:` link in a report would run when clicked).
+ */
+const docsBaseUrl = z
+  .string()
+  .refine((value) => /^https?:\/\/[^\s"'<>]+$/i.test(value) || /^[\w./-]+$/.test(value), 'expected an http(s) URL or a relative path such as docs/checks/');
+
 export const settingsSchema = z.object({
   STEWARD_TENANT_ID: z.string().min(1, 'expected the Entra tenant id'),
   STEWARD_CLIENT_ID: z.string().min(1).optional(),
@@ -131,6 +140,7 @@ export const settingsSchema = z.object({
   STEWARD_ALERT_URL: httpsUrl.optional(),
   STEWARD_ALERT_MIN_SEVERITY: z.enum(['critical', 'warning', 'info']).default('warning'),
   STEWARD_PUBLIC_BASE_URL: httpsUrl.optional(),
+  STEWARD_DOCS_BASE_URL: docsBaseUrl.default('docs/checks/'),
   STEWARD_AUDIT_SCHEDULE: z
     .string()
     .regex(/^(\S+\s+){5}\S+$/, 'expected an NCRONTAB expression with six fields (seconds first)')
@@ -181,6 +191,8 @@ export interface Settings {
   hostStorageConnection: StorageConnectionSettings;
   alerts: { url?: string; minimumSeverity: 'critical' | 'warning' | 'info' };
   publicBaseUrl?: string;
+  /** Where the report links the checks' pages (docs/checks/ in the repository). */
+  docsBaseUrl: string;
   auditSchedule: string;
   environmentLicenseSkus: string[];
   marketingTenantSkus: string[];
@@ -290,6 +302,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     hostStorageConnection: storage.host,
     alerts: { url: s.STEWARD_ALERT_URL, minimumSeverity: s.STEWARD_ALERT_MIN_SEVERITY },
     publicBaseUrl: s.STEWARD_PUBLIC_BASE_URL,
+    docsBaseUrl: s.STEWARD_DOCS_BASE_URL,
     auditSchedule: s.STEWARD_AUDIT_SCHEDULE,
     environmentLicenseSkus: s.STEWARD_ENVIRONMENT_LICENSE_SKUS,
     marketingTenantSkus: s.STEWARD_MARKETING_TENANT_SKUS,

@@ -19,7 +19,8 @@ export type MissingThing =
   | 'systemuser'
   | 'integration-user'
   | 'audit-run'
-  | 'suppression';
+  | 'suppression'
+  | 'audit-report';
 
 export abstract class OperationError extends Error {}
 

@@ -31,6 +31,14 @@ export interface ApiResponse {
   headers?: Record<string, string>;
   /** JSON-serialised; problem+json when `headers['content-type']` says so. */
   body?: unknown;
+  /** Sent as it is, in place of `body`, with its own content type (the report page, CSV). */
+  text?: string;
+}
+
+/** The bytes of an answer: its `text` as it is, else its body as JSON; undefined when it has none. */
+export function responsePayload(response: ApiResponse): string | undefined {
+  if (response.text !== undefined) return response.text;
+  return response.body === undefined ? undefined : JSON.stringify(response.body);
 }
 
 export interface RouteDefinition {

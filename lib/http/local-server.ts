@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Steward } from '../services.js';
-import type { ApiResponse, RouteDefinition } from './api.js';
+import { responsePayload, type ApiResponse, type RouteDefinition } from './api.js';
 import { buildApiRequest } from './api-request.js';
 import { problem, problemFromError } from './problem.js';
 import { apiRoutes } from './routes.js';
@@ -125,7 +125,7 @@ function keyMatches(expected: string, given: string | undefined): boolean {
 
 function send(res: http.ServerResponse, response: ApiResponse): void {
   const headers: Record<string, string> = { ...response.headers };
-  const payload = response.body === undefined ? '' : JSON.stringify(response.body);
+  const payload = responsePayload(response) ?? '';
   if (payload && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json; charset=utf-8';
   res.writeHead(response.status, headers);
   res.end(payload);

@@ -4,6 +4,7 @@ import { auditRoutes } from './handlers/audits.js';
 import { diagnosisRoutes } from './handlers/diagnosis.js';
 import { healthRoutes } from './handlers/health.js';
 import { openApiRoutes } from './handlers/openapi.js';
+import { reportRoutes } from './handlers/reports.js';
 import { environmentUserRoutes } from './handlers/environment-users.js';
 import { salesforceRoutes } from './handlers/salesforce.js';
 import { userRoutes } from './handlers/users.js';
@@ -23,6 +24,7 @@ export const apiRoutes: RouteDefinition[] = [
   ...diagnosisRoutes,
   // Audits, findings, suppressions.
   ...auditRoutes,
+  ...reportRoutes,
   // Operations.
   ...healthRoutes,
   ...openApiRoutes(() => apiRoutes),

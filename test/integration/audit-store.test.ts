@@ -342,6 +342,17 @@ describe('runs', () => {
     expect((await store.getLatestRun())?.runId).toBe(r4.runId);
   });
 
+  it('lists the most recent runs, newest first, at most as many as asked (the report trend)', async () => {
+    const runs = [3, 1, 5, 2, 4].map((day) => run(`2095-01-0${day}T02:00:00.000Z`, { status: 'succeeded', summary: { critical: day, warning: 0, info: 0, opened: 0, resolved: 0 } }));
+    for (const r of runs) await store.createRun(r);
+    const recent = await store.listRecentRuns(3);
+    expect(recent.map((r) => r.startedAt)).toEqual(['2095-01-05T02:00:00.000Z', '2095-01-04T02:00:00.000Z', '2095-01-03T02:00:00.000Z']);
+    expect(recent[0]).toEqual(runs[2]);
+    const all = await store.listRecentRuns(1000);
+    expect(all.slice(0, 5).map((r) => r.summary?.critical)).toEqual([5, 4, 3, 2, 1]);
+    expect(all.length).toBeGreaterThanOrEqual(5);
+  });
+
   /** The targets as written, without the time storage adds to each. */
   const listedTargets = async (runId: string) => (await store.listTargets(runId)).map(({ updatedAt: _written, ...target }) => target);
 

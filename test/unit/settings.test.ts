@@ -14,6 +14,15 @@ describe('settings', () => {
     expect(settings.environmentLicenseSkus).toContain('DYN365_ENTERPRISE_SALES');
   });
 
+  it("links the report's check pages to docs/checks/ by default, or to the URL given, and refuses any other scheme", () => {
+    expect(loadSettings(minimal).docsBaseUrl).toBe('docs/checks/');
+    const github = 'https://github.com/contoso/steward/blob/main/docs/checks/';
+    expect(loadSettings({ ...minimal, STEWARD_DOCS_BASE_URL: github }).docsBaseUrl).toBe(github);
+    for (const bad of ['javascript:alert(1)//', 'data:text/html,x', 'https://x.example/"><script>']) {
+      expect(() => loadSettings({ ...minimal, STEWARD_DOCS_BASE_URL: bad })).toThrow(/STEWARD_DOCS_BASE_URL: expected an http\(s\) URL or a relative path/);
+    }
+  });
+
   it('names every missing or malformed setting and what it expects', () => {
     let error: unknown;
     try {

@@ -25,6 +25,8 @@ export interface RunStore {
   getRun(runId: string): Promise<AuditRun | null>;
   /** The run with the latest `startedAt`. */
   getLatestRun(): Promise<AuditRun | null>;
+  /** The `limit` runs with the latest `startedAt`, newest first (the report's trend). */
+  listRecentRuns(limit: number): Promise<AuditRun[]>;
   /** Replaces the run; fails with status 404 when it does not exist. `startedAt` cannot change. */
   updateRun(run: AuditRun): Promise<void>;
   setTargetStatus(runId: string, target: RunTarget): Promise<void>;

@@ -139,6 +139,22 @@ export class TableAuditStore implements AuditStore {
     });
   }
 
+  listRecentRuns(limit: number): Promise<AuditRun[]> {
+    return this.access.op('listRecentRuns', async () => {
+      const client = await this.access.table(AUDIT_TABLES.runs);
+      const filter = odata`PartitionKey eq ${RUNS_PARTITION} and RowKey ge ${RUN_BY_TIME} and RowKey lt ${'t`'}`;
+      const runs: AuditRun[] = [];
+      for await (const page of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) })) {
+        for (const row of page) {
+          if (runs.length === limit) return runs;
+          runs.push(toRun(row));
+        }
+        if (runs.length === limit) break;
+      }
+      return runs;
+    });
+  }
+
   updateRun(run: AuditRun): Promise<void> {
     return this.access.op(
       'updateRun',
