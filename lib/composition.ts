@@ -1,5 +1,6 @@
 import type { Settings, StorageConnectionSettings } from './config/settings.js';
 import type { TokenCredential } from '@azure/identity';
+import { DELTA_STATE_CONTAINER, DeltaStateStore } from './audit/delta-state.js';
 import { AuditPipeline } from './audit/pipeline.js';
 import type { ClaimStorage } from './audit/run-data.js';
 import { AuditRunner, type AuditDispatch } from './audit/runner.js';
@@ -62,6 +63,8 @@ export interface AuditParts {
   store: AuditStore;
   claims: ClaimStorage;
   alerts: AlertSender | null;
+  /** SPEC §9: null turns incremental runs off (every run is full). */
+  deltaState: DeltaStateStore | null;
 }
 
 export function createAuditPipeline(services: AppServices, parts: Partial<AuditParts> = {}): AuditPipeline {
@@ -72,6 +75,7 @@ export function createAuditPipeline(services: AppServices, parts: Partial<AuditP
     store: parts.store ?? createAuditStore(services.tables),
     claims: parts.claims ?? new ClaimStore(services.tables.connection),
     alerts: parts.alerts !== undefined ? parts.alerts : alertSenderOf(settings),
+    deltaState: parts.deltaState !== undefined ? parts.deltaState : new DeltaStateStore(new ClaimStore(services.tables.connection, DELTA_STATE_CONTAINER)),
     now: services.now,
   });
 }

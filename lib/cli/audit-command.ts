@@ -10,6 +10,8 @@ export interface AuditCommandOptions {
   json?: boolean;
   /** ISO time the audit takes as "now" for ages (L2); overrides the fixture's settings.auditTime. */
   now?: string;
+  /** SPEC §9: read everything, not only the changes since the last run. */
+  full?: boolean;
 }
 
 /** The JSON of SPEC §6 for one run. */
@@ -93,6 +95,7 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<voi
       : null;
     let started = false;
     const report = await runtime.audit.run('cli', {
+      full: options.full,
       onTargetDone: (target, done, total) => {
         if (!bar) return;
         if (!started) {

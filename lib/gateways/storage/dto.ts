@@ -87,6 +87,8 @@ export type RunTargetEntity = Keys & {
   /** JSON of the `TargetFailure`. */
   failure?: string;
   attempts?: number;
+  /** JSON of the `CollectionMode` (SPEC §9). */
+  collection?: string;
 };
 
 /** `[checkId, subjectId, severity, state]`: one finding in a target's per-run history entity. */
@@ -176,6 +178,7 @@ export function runEntities(run: AuditRun, operation: string): [RunEntity, RunEn
     ...textProperties('targets', JSON.stringify(run.targets ?? [])),
     ...(run.finishedAt !== null ? { finishedAt: run.finishedAt } : {}),
     ...(run.summary !== undefined ? { summary: JSON.stringify(run.summary) } : {}),
+    ...(run.collection !== undefined ? { collection: JSON.stringify(run.collection) } : {}),
   };
   return [
     { partitionKey: RUNS_PARTITION, rowKey: RUN_BY_ID + run.runId, ...properties },
@@ -193,6 +196,7 @@ export function toRun(row: Row): AuditRun {
     targets: JSON.parse(readTextProperties(row, 'targets') || '[]') as RunTarget[],
   };
   if (typeof row.summary === 'string') run.summary = JSON.parse(row.summary) as NonNullable<AuditRun['summary']>;
+  if (typeof row.collection === 'string') run.collection = JSON.parse(row.collection) as NonNullable<AuditRun['collection']>;
   return run;
 }
 
@@ -209,6 +213,7 @@ export function runTargetEntity(runId: string, target: RunTarget, operation: str
   if (target.error !== undefined) entity.error = clip(target.error);
   if (target.failure !== undefined) entity.failure = JSON.stringify(target.failure);
   if (target.attempts !== undefined) entity.attempts = target.attempts;
+  if (target.collection !== undefined) entity.collection = JSON.stringify(target.collection);
   return entity;
 }
 
@@ -218,6 +223,7 @@ export function toRunTarget(row: Row): RunTarget {
   if (typeof row.error === 'string') target.error = row.error;
   if (typeof row.failure === 'string') target.failure = JSON.parse(row.failure) as TargetFailure;
   if (typeof row.attempts === 'number') target.attempts = row.attempts;
+  if (typeof row.collection === 'string') target.collection = JSON.parse(row.collection) as NonNullable<RunTarget['collection']>;
   return target;
 }
 
