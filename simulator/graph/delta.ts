@@ -149,7 +149,12 @@ export function groupsDelta(dir: GraphDirectory, call: Call): SimResponse {
       scope,
       dir.graph.groups
         .filter((g) => !ids || ids.has(g.id.toLowerCase()))
-        .map((group) => ({ id: group.id, record: { id: group.id, ...projectGroup(group, plain) }, members: withMembers ? [...group.members] : undefined })),
+        // Members as `/groups/{id}/members` lists them: objects that exist (a deleted user leaves its groups).
+        .map((group) => ({
+          id: group.id,
+          record: { id: group.id, ...projectGroup(group, plain) },
+          members: withMembers ? dir.resolveAll(group.members).map((o) => dir.objectId(o)) : undefined,
+        })),
       token,
       entry,
       latest,
