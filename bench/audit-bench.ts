@@ -93,6 +93,11 @@ class SimulatorProcess {
     return this.command<unknown[]>('dump');
   }
 
+  /** A night of changes to this share of users and systemusers (simulator/main.ts `change`). */
+  change(share: number): Promise<{ users: number; systemusers: number }> {
+    return this.command(`change ${share}`);
+  }
+
   async reset(): Promise<void> {
     await this.command('reset');
   }
@@ -183,6 +188,33 @@ function printProfile(label: string): void {
   profile.clear();
 }
 
+/** SPEC §9: the checks an incremental run leaves as the last full run left them (pipeline.ts). */
+const UNTRACKED_BY_DELTA = ['entra.inactive-licensed-user', 'entra.license-assignment-error'];
+
+/**
+ * The `--incremental` targets (issue 15), as ratios measured in this run: a quiet night reads at
+ * most 5 Graph calls and 3 Dataverse calls per environment, in at most 0.15 × the full run's wall
+ * time; a night with 1% changed makes at most 0.2 × the full run's calls; and finds what a full run
+ * of the same state finds.
+ */
+function incrementalMisses(
+  result: { incrementalMatchesFull?: boolean },
+  full: { seconds: number; counts: SimCounts },
+  quiet: { seconds: number; counts: SimCounts },
+  changed: { counts: SimCounts },
+  environments: number,
+): string[] {
+  const graph = quiet.counts.byKind.graph ?? 0;
+  const dataverse = quiet.counts.byKind.dataverse ?? 0;
+  return [
+    graph > 5 && `quiet night: ${graph} Graph calls > 5`,
+    dataverse > 3 * environments && `quiet night: ${dataverse} Dataverse calls > 3 per environment`,
+    quiet.seconds > 0.15 * full.seconds && `quietWallSeconds ${quiet.seconds.toFixed(2)} > 0.15 × ${full.seconds.toFixed(2)}`,
+    changed.counts.calls > 0.2 * full.counts.calls && `changedRequests ${changed.counts.calls} > 0.2 × ${full.counts.calls}`,
+    result.incrementalMatchesFull !== true && 'incrementalMatchesFull is false',
+  ].filter((m): m is string => typeof m === 'string');
+}
+
 const positiveInt = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
@@ -200,8 +232,9 @@ async function main() {
     .option('--latency <ms>', 'latency the simulator adds to every answer', positiveInt, 20)
     .option('--dump-requests <file>', "writes the first run's and the floor's request logs (JSON) to FILE, for profiling")
     .option('--profile', 'prints the time spent in each gateway, store and pipeline method (stderr)')
+    .option('--incremental', 'after the full run: a quiet night and a night with 1% of users and systemusers changed, each incremental, then a full run of that state (SPEC §9)')
     .parse(process.argv)
-    .opts<{ users: number; environments: number; systemusers: number; orgs: number; latency: number; dumpRequests?: string; profile?: boolean }>();
+    .opts<{ users: number; environments: number; systemusers: number; orgs: number; latency: number; dumpRequests?: string; profile?: boolean; incremental?: boolean }>();
 
   const shape = { users: options.users, environments: options.environments, systemusersPerEnvironment: options.systemusers, salesforceOrgs: options.orgs };
   const closers: (() => Promise<void>)[] = [];
@@ -287,7 +320,16 @@ async function main() {
 
     // Only the figures are kept of a run: its report (every open finding) would stay in this
     // process's memory during the next run and count as Steward's.
-    const audit = async (label: string): Promise<{ status: AuditRunReport['run']['status']; seconds: number; counts: SimCounts; writes: number }> => {
+    interface RunFigures {
+      status: AuditRunReport['run']['status'];
+      seconds: number;
+      counts: SimCounts;
+      writes: number;
+      mode: string | undefined;
+      /** `--incremental`: the open findings (keys), for the comparison of an incremental run with a full one. */
+      findings?: string[];
+    }
+    const audit = async (label: string, runOptions: { full?: boolean; keepFindings?: boolean } = {}): Promise<RunFigures> => {
       await simulator.reset();
       const writesBefore = findingWrites;
       steps.auditTarget = [];
@@ -297,6 +339,7 @@ async function main() {
       const cpuBefore = process.cpuUsage();
       const report = await runner.run('cli', {
         concurrency,
+        full: runOptions.full,
         onTargetDone: (target, done, total) => {
           if (done % 10 === 0 || done === total || target.status !== 'succeeded')
             log(`  ${done}/${total} targets (${target.id}: ${target.status}${target.error ? ` — ${target.error}` : ''}), rss ${mb(process.memoryUsage.rss())} MB`);
@@ -322,7 +365,13 @@ async function main() {
       if (report.run.status !== 'succeeded') {
         for (const target of report.run.targets.filter((t) => t.status === 'failed')) log(`  FAILED ${target.id}: ${target.error}`);
       }
-      return { status: report.run.status, seconds, counts, writes: findingWrites - writesBefore };
+      const mode = report.run.collection ? `${report.run.collection.mode} (${report.run.collection.reason})` : undefined;
+      log(`${label}: ${mode ?? 'mode not recorded'}`);
+      const kept = new Set(report.run.collection?.checksKeptOpen ?? UNTRACKED_BY_DELTA);
+      const findings = runOptions.keepFindings
+        ? report.findings.filter((f) => !kept.has(f.checkId)).map((f) => `${f.checkId}|${f.targetId}|${f.subjectId}|${f.severity}|${f.title}`).sort()
+        : undefined;
+      return { status: report.run.status, seconds, counts, writes: findingWrites - writesBefore, mode, findings };
     };
 
     const dumps: Record<string, unknown[]> = {};
@@ -330,6 +379,14 @@ async function main() {
     rss.start();
     const first = await audit('run 1');
     const second = await audit('run 2 (unchanged tenant)');
+    let nights: { changed: RunFigures; full: RunFigures; share: { users: number; systemusers: number } } | undefined;
+    if (options.incremental) {
+      const share = await simulator.change(0.01);
+      log(`night: ${share.users} users and ${share.systemusers} systemusers changed`);
+      const changed = await audit('run 3 (1% changed, incremental)', { keepFindings: true });
+      const full = await audit('run 4 (the same state, full)', { full: true, keepFindings: true });
+      nights = { changed, full, share };
+    }
     const peakRss = rss.stop();
     log(`peak RSS during the audits: ${mb(peakRss)} MB (peak JS heap in use: ${mb(rss.heapPeak)} MB)`);
 
@@ -360,6 +417,18 @@ async function main() {
       peakRssMb: mb(peakRss),
       findingWrites: first.writes,
       rerunFindingWrites: second.writes,
+      ...(nights
+        ? {
+            quietRequests: second.counts.calls,
+            quietWallSeconds: round(second.seconds, 2),
+            quietRequestsByKind: second.counts.byKind,
+            changedRequests: nights.changed.counts.calls,
+            changedWallSeconds: round(nights.changed.seconds, 2),
+            fullRerunRequests: nights.full.counts.calls,
+            fullRerunWallSeconds: round(nights.full.seconds, 2),
+            incrementalMatchesFull: JSON.stringify(nights.changed.findings) === JSON.stringify(nights.full.findings),
+          }
+        : {}),
     };
     const targets = { requestRatio: 1.05, wallRatio: 1.5, peakRssMb: 1024, rerunFindingWrites: 0 };
     const missed = [
@@ -368,6 +437,7 @@ async function main() {
       result.peakRssMb > targets.peakRssMb && `peakRssMb ${result.peakRssMb} > ${targets.peakRssMb}`,
       result.rerunFindingWrites !== targets.rerunFindingWrites && `rerunFindingWrites ${result.rerunFindingWrites} ≠ 0`,
       !succeeded && `an audit run did not succeed (${first.status}, ${second.status})`,
+      ...(nights ? incrementalMisses(result, first, second, nights.changed, options.environments) : []),
     ].filter((m): m is string => typeof m === 'string');
     log(missed.length === 0 ? 'every target met' : `missed: ${missed.join('; ')}`);
     log(`rerun: ${second.seconds.toFixed(2)} s, ${second.counts.calls} calls`);

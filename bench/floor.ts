@@ -10,9 +10,9 @@ import {
 } from '../lib/domain/copilot-for-sales-names.js';
 import { ADMIN_ROLE_TEMPLATE_IDS, type AdminRole } from '../lib/domain/model.js';
 import { DATAVERSE_PAGE_SIZE } from '../lib/gateways/dataverse/client.js';
-import { SYSTEMUSER_EXPAND, SYSTEMUSER_SELECT, TEAM_EXPAND, TEAM_SELECT } from '../lib/gateways/dataverse/dto.js';
+import { SYSTEMUSERROLE_SELECT, SYSTEMUSER_SELECT, TEAM_EXPAND, TEAM_SELECT } from '../lib/gateways/dataverse/dto.js';
 import { GRAPH_BATCH_LIMIT, GRAPH_PAGE_SIZE, GRAPH_SCOPE } from '../lib/gateways/graph/client.js';
-import { AUDIT_USER_PAGE_SIZE, AUDIT_USER_SELECT, adminRoleAssignmentRequests } from '../lib/gateways/graph/dto.js';
+import { AUDIT_USER_PAGE_SIZE, AUDIT_USER_SELECT, DELTA_USER_SELECT, adminRoleAssignmentRequests } from '../lib/gateways/graph/dto.js';
 import { pathSegment } from '../lib/gateways/http/odata.js';
 import { toEnvironment, type WireEnvironment } from '../lib/gateways/powerplatform/dto.js';
 import { BAP_API_VERSION } from '../lib/gateways/powerplatform/operations.js';
@@ -33,12 +33,15 @@ import { soqlList, soqlString } from '../lib/gateways/salesforce/soql-literal.js
  * - tokens: Microsoft Graph, the Power Platform admin API, one per Dataverse instance, one per
  *   Salesforce org (a client needs them before its first page);
  * - BAP: every page of the admin environment list;
- * - Graph: every page of `/users` (500 a page: Steward's `$select` includes `signInActivity`),
+ * - Graph: the delta links of the next run (SPEC §9: `/users/delta` and `/groups/delta` with
+ *   `$deltatoken=latest`, one request each), every page of `/users` (500 a page: Steward's
+ *   `$select` includes `signInActivity`),
  *   `/subscribedSkus`, and in JSON batches of 20 the three admin roles' assignments (R2), each
  *   security group's object (its name is quoted by findings), first page of members and of owners;
  *   then every further page of those lists;
- * - Dataverse, per environment: every page of `systemusers` (5,000 a page, with the role
- *   expansion) and of `teams` (with roles and members), in parallel;
+ * - Dataverse, per environment: the first round of change tracking (SPEC §9) of `systemusers`
+ *   and of `systemuserrolescollection` (5,000 a page, to the delta link), and every page of `teams`
+ *   (with roles and members), in parallel;
  * - Salesforce, per org: the six queries of the first round, in parallel, then the queries of
  *   the second round that those answers call for, as Steward makes them.
  *
@@ -165,6 +168,12 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
   const users = followGraph(`${graph}/users${q({ $select: AUDIT_USER_SELECT.join(','), $top: AUDIT_USER_PAGE_SIZE })}`);
   const skus = followGraph(`${graph}/subscribedSkus`);
   const groupIds = [...new Set(audited.map((e) => e.securityGroupId).filter((id): id is string => !!id))];
+  const deltaLinks = Promise.all([
+    graphGet(`${graph}/users/delta${q({ $select: DELTA_USER_SELECT.join(','), $deltatoken: 'latest' })}`),
+    groupIds.length > 0 && groupIds.length <= 50
+      ? graphGet(`${graph}/groups/delta${q({ $filter: groupIds.map((id) => `id eq '${id}'`).join(' or '), $select: 'displayName,members', $deltatoken: 'latest' })}`)
+      : Promise.resolve(''),
+  ]);
   const items = [
     // R2: the admin roles' assignments, paged (role-assignable groups' members would add pages: none in the bench tenant).
     ...adminRoleAssignmentRequests(Object.keys(ADMIN_ROLE_TEMPLATE_IDS) as AdminRole[]),
@@ -187,7 +196,7 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
       })(),
     );
   }
-  await Promise.all([users, skus, ...batches]);
+  await Promise.all([users, skus, deltaLinks, ...batches]);
   const phaseDirectory = elapsed();
 
   // ── Phase 3: the targets ─────────────────────────────────────────────────────────────────────
@@ -214,8 +223,14 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
       while (link) link = nextLinks(await get('dataverse', link, { headers })).top;
     };
     const query = (params: Record<string, string>) => Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+    const tracking = { ...headers, Prefer: `odata.track-changes,odata.maxpagesize=${DATAVERSE_PAGE_SIZE}`, 'Cache-Control': 'no-cache' };
+    const round = async (first: string) => {
+      let link: string | undefined = first;
+      while (link) link = nextLinks(await get('dataverse', link, { headers: tracking })).top;
+    };
     await Promise.all([
-      follow(`${apiRoot}systemusers?${query({ $select: SYSTEMUSER_SELECT.join(','), $expand: SYSTEMUSER_EXPAND })}`),
+      round(`${apiRoot}systemusers?${query({ $select: SYSTEMUSER_SELECT.join(',') })}`),
+      round(`${apiRoot}systemuserrolescollection?${query({ $select: SYSTEMUSERROLE_SELECT.join(',') })}`),
       follow(`${apiRoot}teams?${query({ $select: TEAM_SELECT.join(','), $expand: TEAM_EXPAND })}`),
     ]);
   };

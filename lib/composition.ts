@@ -1,5 +1,6 @@
 import type { Settings, StorageConnectionSettings } from './config/settings.js';
 import type { TokenCredential } from '@azure/identity';
+import { DELTA_STATE_CONTAINER, DeltaStateStore } from './audit/delta-state.js';
 import { AuditPipeline } from './audit/pipeline.js';
 import type { ClaimStorage } from './audit/run-data.js';
 import { AuditRunner, type AuditDispatch } from './audit/runner.js';
@@ -65,6 +66,8 @@ export interface AuditParts {
   claims: ClaimStorage;
   alerts: AlertSender | null;
   reports: RunReports | null;
+  /** SPEC §9: null turns incremental runs off (every run is full). */
+  deltaState: DeltaStateStore | null;
 }
 
 export function createAuditPipeline(services: AppServices, parts: Partial<AuditParts> = {}): AuditPipeline {
@@ -76,6 +79,7 @@ export function createAuditPipeline(services: AppServices, parts: Partial<AuditP
     claims: parts.claims ?? new ClaimStore(services.tables.connection),
     alerts: parts.alerts !== undefined ? parts.alerts : alertSenderOf(settings),
     reports: parts.reports !== undefined ? parts.reports : createRunReports(services, parts.store),
+    deltaState: parts.deltaState !== undefined ? parts.deltaState : new DeltaStateStore(new ClaimStore(services.tables.connection, DELTA_STATE_CONTAINER)),
     now: services.now,
   });
 }

@@ -4,6 +4,7 @@ import { checkBearer, type SimContext } from './core/context.js';
 import { createDataverseHandler } from './dataverse/dataverse.js';
 import { GRAPH_AUDIENCES, POWERPLATFORM_AUDIENCES, dataverseRefusal, entraBearer, graphRefusal, powerPlatformRefusal } from './entra/audiences.js';
 import { createEntraHandler } from './entra/entra.js';
+import { DeltaLog } from './core/delta.js';
 import { FaultPlan } from './core/faults.js';
 import { parseFixture, type Fixture, type FaultScope } from './core/fixture.js';
 import { createGraphHandler } from './graph/graph.js';
@@ -81,6 +82,7 @@ export async function startSimulator(fixtureInput: Fixture | unknown, options: S
     faults: new FaultPlan(state.faults, { latencyMs: options.latencyMs }),
     log: [],
     tokens: new Map(),
+    deltas: new DeltaLog(),
     events: { createdAt: new Map(), licensedAt: new Map() },
     entra: { tenantId: state.tenant.id, clientId: randomUUID(), clientSecret: randomBytes(18).toString('base64url') },
     urls: { login: '', graph: '', powerPlatform: '', dataverse: {}, salesforce: {} },

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
-import { generateTenant, type TenantShape } from './core/generate.js';
+import { changeNight, generateTenant, type TenantShape } from './core/generate.js';
 import { loadFixture, startSimulator, type Simulator } from './index.js';
 
 /**
@@ -19,6 +19,8 @@ import { loadFixture, startSimulator, type Simulator } from './index.js';
  *            its items (what Graph throttles and executes one by one);
  *   dump   → [{"host","method","url","status","batchItems"?},…]: the request log, for profiling;
  *   reset  → {"reset":true}: empties the request log;
+ *   change <share> → {"users":N,"systemusers":N}: a night of changes to that share of users and
+ *            systemusers (`changeNight`, generated tenants; the bench's `--incremental`);
  *   stop   → {"stopped":true}, then the process exits.
  *
  * When stdin closes (the parent went away) it stops too. Diagnostics go to stderr only.
@@ -108,10 +110,13 @@ async function main() {
     else if (command === 'reset') {
       sim.requests.length = 0; // the hosts keep pushing into this same array
       answer({ reset: true });
+    } else if (command.startsWith('change ')) {
+      const share = Number(command.slice('change '.length));
+      answer(Number.isFinite(share) && share > 0 && share <= 1 ? changeNight(sim.state, share) : { error: 'change expects a share in (0, 1]' });
     } else if (command === 'stop') {
       answer({ stopped: true });
       void stop(0);
-    } else answer({ error: `unknown command ${JSON.stringify(command)} (count, dump, reset, stop)` });
+    } else answer({ error: `unknown command ${JSON.stringify(command)} (count, dump, reset, change, stop)` });
   });
   lines.on('close', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));

@@ -13,7 +13,9 @@ import { buildAlertDocument } from './alert-document.js';
 import { runEnvironmentChecks, summarizeEnvironmentUsers } from './checks/environment-checks.js';
 import { runSalesforceChecks } from './checks/salesforce-checks.js';
 import { runCrossEnvironmentChecks, runDirectoryChecks } from './checks/tenant-checks.js';
-import { collectDirectory, collectEnvironment, discoverEnvironments, type AuditSources } from './collect.js';
+import { discoverEnvironments, type AuditSources } from './collect.js';
+import { collectDirectoryChanges, collectEnvironmentChanges, type FullReason } from './collect-changes.js';
+import { fullRunDue, type DeltaStateStore, type EnvironmentDeltaState } from './delta-state.js';
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
 import type { FinishedRun, RunReports } from './run-report.js';
@@ -31,6 +33,8 @@ const TENANT_TARGET = 'tenant';
 const DIRECTORY_CHECKS = checkIdsOf('directory');
 const CROSS_ENVIRONMENT_CHECKS = checkIdsOf('cross-environment');
 const INACTIVITY_CHECK = 'entra.inactive-licensed-user' satisfies CheckId;
+/** SPEC §9: `signInActivity` (L2) and `licenseAssignmentStates` (L3) are not tracked by `/users/delta`. */
+const UNTRACKED_BY_DELTA: readonly CheckId[] = [INACTIVITY_CHECK, 'entra.license-assignment-error'];
 
 /** The few settings the audit reads. */
 export type AuditSettings = Pick<
@@ -48,6 +52,7 @@ export type AuditSettings = Pick<
   | 'licensePrices'
   | 'auditTime'
   | 'auditStallMinutes'
+  | 'fullAuditEveryDays'
 > & { alerts: Pick<Settings['alerts'], 'minimumSeverity'> };
 
 /** An open finding after a run, with its state in that run. */
@@ -69,6 +74,8 @@ export interface PipelineDependencies {
   alerts: AlertSender | null;
   /** Renders and keeps each finished run's report (issue 13); null: no reports (unit tests). */
   reports: RunReports | null;
+  /** SPEC §9: where each target's delta links and data are kept between runs; absent: every run is full. */
+  deltaState?: DeltaStateStore | null;
   /** Injected so tests can move time. */
   now: () => Date;
 }
@@ -79,6 +86,15 @@ export interface StartRunOptions {
    * tests): the data the steps share stays in memory and no claim-check is written (run-data.ts).
    */
   inProcess?: boolean;
+  /** SPEC §9: read everything, not only the changes (`steward audit --full`, `POST /api/audits {"full": true}`). */
+  full?: boolean;
+}
+
+/** A target's findings, and the writes that go with them. */
+interface CheckedTarget {
+  findings: Finding[];
+  summaryStored: Promise<void>;
+  stateKept?: () => Promise<void>;
 }
 
 /** A delivery of a target's message: which attempt, and whether it is the last one. */
@@ -130,10 +146,17 @@ export class AuditPipeline {
 
     let environments: Environment[] = [];
     let tenant: RunTarget = { id: TENANT_TARGET, kind: 'tenant', status: 'pending', name: 'Entra ID directory' };
+    let fullReason: FullReason = options.full ? 'requested' : null;
     try {
       environments = await discoverEnvironments(sources.environments, settings.environmentAllowList);
-      const directory = await collectDirectory(sources.directory, environments, settings);
-      await this.runs.begin(runId, directory, environments, options.inProcess ?? false);
+      const { deltaState } = this.deps;
+      const previous = deltaState && !options.full ? await deltaState.currentDirectory() : null;
+      if (previous && fullRunDue(previous.fullAt, startedAt, settings.fullAuditEveryDays)) fullReason = 'scheduled';
+      const { snapshot, state, collection } = await collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt);
+      if (state && deltaState) await deltaState.stage(TENANT_TARGET, runId, state);
+      run.collection = collection.mode === 'incremental' ? { ...collection, checksKeptOpen: [...UNTRACKED_BY_DELTA] } : collection;
+      tenant.collection = collection;
+      await this.runs.begin(runId, snapshot, environments, options.inProcess ?? false);
     } catch (error) {
       tenant = { ...tenant, status: 'failed', error: describeError(error), failure: failureOf(error) };
     }
@@ -144,7 +167,7 @@ export class AuditPipeline {
         targets.push({ id: environment.id, kind: 'environment', status: 'skipped', name: environment.displayName, error: 'no Dataverse database (D3)' });
       } else {
         targets.push({ id: environment.id, kind: 'environment', status: 'pending', name: environment.displayName });
-        messages.push({ runId, targetId: environment.id, kind: 'environment' });
+        messages.push({ runId, targetId: environment.id, kind: 'environment', ...(fullReason ? { fullReason } : {}) });
       }
     }
     for (const orgId of sources.salesforce.orgIds()) {
@@ -194,8 +217,11 @@ export class AuditPipeline {
       // them meanwhile (one worker audits a target at a time; finalize runs after every target).
       const previous = store.listFindingsOfTargets([targetId]);
       previous.catch(() => undefined); // awaited in record(); a failed collection abandons it
-      const { findings, summaryStored } = message.kind === 'environment' ? await this.checkEnvironment(runId, base) : await this.checkOrg(base);
+      const { findings, summaryStored, stateKept } =
+        message.kind === 'environment' ? await this.checkEnvironment(runId, base, message.fullReason ?? null) : await this.checkOrg(base);
       await settleAll([summaryStored, this.record(runId, [{ targetId, checkIds: 'all', findings }], previous)]);
+      // SPEC §9: the target succeeded: the state its changes were applied to is the one in force.
+      await stateKept?.();
       const done: RunTarget = { ...base, status: 'succeeded' };
       await store.setTargetStatus(runId, done);
       return done;
@@ -207,22 +233,33 @@ export class AuditPipeline {
     }
   }
 
-  /** Collects and checks an environment (naming `target` as soon as it is known); its summary is stored alongside. */
-  private async checkEnvironment(runId: string, target: RunTarget): Promise<{ findings: Finding[]; summaryStored: Promise<void> }> {
-    const { sources, settings } = this.deps;
+  /**
+   * Collects and checks an environment (naming `target` as soon as it is known); its summary is
+   * stored alongside; `stateKept` stages and commits its delta state once its findings are recorded.
+   */
+  private async checkEnvironment(runId: string, target: RunTarget, fullReason: FullReason): Promise<CheckedTarget> {
+    const { sources, settings, deltaState } = this.deps;
     const environment = (await this.runs.environmentList(runId)).find((e) => e.id === target.id);
     if (!environment) throw new RunDataMissing('environment-unknown', `environment ${target.id} is not part of run ${runId}`);
     target.name = environment.displayName;
     const directory = await this.runs.directory(runId);
     if (!directory) throw new RunDataMissing('directory-unavailable', 'the directory snapshot of the run is missing (the tenant target failed)');
-    const data = await collectEnvironment(sources, environment, directory.groups);
+    const now = this.deps.now();
+    const previous = deltaState && !fullReason ? await deltaState.current<EnvironmentDeltaState>(environment.id) : null;
+    const due = previous && fullRunDue(previous.fullAt, now, settings.fullAuditEveryDays) ? 'scheduled' : null;
+    const { data, state, collection } = await collectEnvironmentChanges(sources, environment, directory.groups, deltaState ? previous : null, fullReason ?? due, now);
+    target.collection = collection;
     const findings = runEnvironmentChecks(directory, data, settings);
     // Stored alongside the findings (awaited with them, before the target is marked done).
     const summaryStored = this.runs.putSummary(runId, summarizeEnvironmentUsers(target.id, data.systemUsers, directory));
-    return { findings, summaryStored };
+    const stateKept = state && deltaState ? async () => {
+      await deltaState.stage(environment.id, runId, state);
+      await deltaState.commit(environment.id, runId);
+    } : undefined;
+    return { findings, summaryStored, stateKept };
   }
 
-  private async checkOrg(target: RunTarget): Promise<{ findings: Finding[]; summaryStored: Promise<void> }> {
+  private async checkOrg(target: RunTarget): Promise<CheckedTarget> {
     const { sources, settings } = this.deps;
     const name = sources.salesforce.orgName(target.id) ?? target.id;
     target.name = name;
@@ -262,7 +299,7 @@ export class AuditPipeline {
     if (!run) throw new Error(`no audit run ${runId}`);
     const targets = await this.everyTarget(run);
     // The tenant first: once it succeeded, only the other failed targets are left to record.
-    const tenantScopes = await this.tenantScopes(runId, targets);
+    const tenantScopes = await this.tenantScopes(run, targets);
     await this.record(runId, [...tenantScopes, ...(await this.failedTargetScopes(runId, targets))]);
 
     const finalTargets = await this.everyTarget(run);
@@ -322,22 +359,31 @@ export class AuditPipeline {
    * The tenant target's scope: the directory checks, and the cross-environment check when every
    * environment was collected (it never resolves anything in a run where an environment failed).
    */
-  private async tenantScopes(runId: string, targets: RunTarget[]): Promise<EvaluatedScope[]> {
+  private async tenantScopes(run: AuditRun, targets: RunTarget[]): Promise<EvaluatedScope[]> {
+    const { runId } = run;
     const tenant = targets.find((t) => t.id === TENANT_TARGET);
     const directory = tenant && tenant.status !== 'failed' ? await this.runs.directory(runId) : null;
     if (!tenant || !directory) return [];
     // settings.auditTime (a fixture's clock, the CLI's --now) is "now" for ages (L2).
     const auditNow = this.deps.settings.auditTime ? new Date(this.deps.settings.auditTime) : this.deps.now();
-    const findings = runDirectoryChecks(directory, this.deps.settings, auditNow);
+    let findings = runDirectoryChecks(directory, this.deps.settings, auditNow);
     const checkIds = new Set<string>([...DIRECTORY_CHECKS, TARGET_FAILED_CHECK]);
     // L2: without signInActivity the inactivity check did not run: it resolves nothing this run.
     if (directory.signInActivityAvailable === false) checkIds.delete(INACTIVITY_CHECK);
+    // SPEC §9: an incremental run has no fresh data for these checks: their findings stay as the last full run left them.
+    const keptOpen = new Set(run.collection?.checksKeptOpen ?? []);
+    if (keptOpen.size > 0) {
+      findings = findings.filter((f) => !keptOpen.has(f.checkId));
+      for (const id of keptOpen) checkIds.delete(id);
+    }
     const environmentsOk = targets.filter((t) => t.kind === 'environment').every((t) => t.status === 'succeeded' || t.status === 'skipped');
     if (environmentsOk) {
       findings.push(...runCrossEnvironmentChecks(directory, await this.runs.summaries(runId)));
       for (const id of CROSS_ENVIRONMENT_CHECKS) checkIds.add(id);
     }
     tenant.status = 'succeeded';
+    // SPEC §9: the directory's delta state staged at the start of the run is now the one in force.
+    if (this.deps.deltaState && run.collection && run.collection.reason !== 'not-supported') await this.deps.deltaState.commit(TENANT_TARGET, runId);
     await this.deps.store.setTargetStatus(runId, tenant);
     return [{ targetId: TENANT_TARGET, checkIds, findings }];
   }

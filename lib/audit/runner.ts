@@ -38,6 +38,8 @@ export interface InProcessRunOptions {
   /** Attempts per target before it is recorded as failed (the queue's dequeue count in Azure). */
   attempts?: number;
   onTargetDone?: (target: RunTarget, done: number, total: number) => void;
+  /** SPEC §9: read everything, not only the changes since the last run. */
+  full?: boolean;
 }
 
 export interface StartedRun {
@@ -85,9 +87,9 @@ export class AuditRunner {
   // ── runs ──
 
   /** Starts a run and dispatches its targets; answers once the run and its targets are recorded. */
-  async start(trigger: AuditRun['trigger']): Promise<StartedRun> {
+  async start(trigger: AuditRun['trigger'], options: { full?: boolean } = {}): Promise<StartedRun> {
     const { pipeline, dispatch } = this.deps;
-    const { run, messages } = await pipeline.startRun(trigger, { inProcess: this.inProcess });
+    const { run, messages } = await pipeline.startRun(trigger, { inProcess: this.inProcess, full: options.full });
     if (dispatch.mode === 'queue') {
       if (messages.length === 0) await dispatch.queue.sendFinalize({ runId: run.runId });
       else await dispatch.queue.sendTargets(messages);
@@ -103,7 +105,7 @@ export class AuditRunner {
   /** A whole run in this process, to its report (the CLI, the demo, the bench, tests). */
   async run(trigger: AuditRun['trigger'], options: InProcessRunOptions = {}): Promise<AuditRunReport> {
     const { pipeline } = this.deps;
-    const { run, messages } = await pipeline.startRun(trigger, { inProcess: true });
+    const { run, messages } = await pipeline.startRun(trigger, { inProcess: true, full: options.full });
     await this.auditHere(messages, options);
     return pipeline.finalize(run.runId);
   }

@@ -13,6 +13,8 @@ export interface AuditCommandOptions {
   now?: string;
   /** Where to write the run's report page (issue 13), as stored when the run finished. */
   report?: string;
+  /** SPEC §9: read everything, not only the changes since the last run. */
+  full?: boolean;
 }
 
 /** The JSON of SPEC §6 for one run. */
@@ -96,6 +98,7 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<voi
       : null;
     let started = false;
     const report = await runtime.audit.run('cli', {
+      full: options.full,
       onTargetDone: (target, done, total) => {
         if (!bar) return;
         if (!started) {

@@ -22,6 +22,7 @@ program
   .option('--json', 'print the run as JSON (SPEC §6)')
   .option('--now <time>', 'ISO time the audit takes as "now" for sign-in ages (overrides the fixture\'s settings.auditTime)')
   .option('--report <file>', "write the run's report page (self-contained HTML) to this file")
+  .option('--full', 'read everything, not only what changed since the last run (SPEC §9)')
   .action((options) => runAuditCommand(options));
 
 program

@@ -159,6 +159,7 @@ export const settingsSchema = z.object({
   STEWARD_NON_INTERACTIVE_WARN_AT: intInRange(1, 7).default(6),
   STEWARD_SF_INTEGRATION_LICENSE_WARN_AT: intInRange(0, 1000).default(1),
   STEWARD_INACTIVE_DAYS: intInRange(1, 3650).default(90),
+  STEWARD_FULL_AUDIT_EVERY_DAYS: intInRange(1, 365).default(7),
   STEWARD_LICENSE_HEADROOM_WARN_AT: intInRange(0, 1_000_000).default(1),
   STEWARD_LICENSE_PRICES: licensePrices.default({}),
   STEWARD_AUDIT_TIME: isoTime.optional(),
@@ -201,6 +202,8 @@ export interface Settings {
   salesforceIntegrationLicenseWarnAt: number;
   /** L2: a licensed user with no sign-in for more than this many days is inactive. */
   inactiveDays: number;
+  /** SPEC §9: a run is full (not incremental) when the last full one is at least this many days old. */
+  fullAuditEveryDays: number;
   /** L4: an environment-licence or priced SKU with at most this many units left warns. */
   licenseHeadroomWarnAt: number;
   /** SPEC §7 Money: skuPartNumber → monthly price; SKUs not listed have no price. */
@@ -310,6 +313,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     nonInteractiveWarnAt: s.STEWARD_NON_INTERACTIVE_WARN_AT,
     salesforceIntegrationLicenseWarnAt: s.STEWARD_SF_INTEGRATION_LICENSE_WARN_AT,
     inactiveDays: s.STEWARD_INACTIVE_DAYS,
+    fullAuditEveryDays: s.STEWARD_FULL_AUDIT_EVERY_DAYS,
     licenseHeadroomWarnAt: s.STEWARD_LICENSE_HEADROOM_WARN_AT,
     licensePrices: s.STEWARD_LICENSE_PRICES,
     auditTime: s.STEWARD_AUDIT_TIME,

@@ -69,6 +69,18 @@ export interface TargetFailure {
   code: string | null;
 }
 
+/**
+ * SPEC §9: whether a run (or one of its targets) read everything or only the changes since the last
+ * successful run, and why (`no-token`, `token-refused`, `requested`, `scheduled`, `not-supported`,
+ * `changes-since-last-run`).
+ */
+export interface CollectionMode {
+  mode: 'full' | 'incremental';
+  reason: string;
+  /** Incremental runs: the checks whose data delta does not track; their findings stay as the last full run left them. */
+  checksKeptOpen?: string[];
+}
+
 export interface RunTarget {
   id: string;
   kind: TargetKind;
@@ -79,6 +91,7 @@ export interface RunTarget {
   /** What went wrong, as data (failed targets). */
   failure?: TargetFailure;
   attempts?: number;
+  collection?: CollectionMode;
   /** When the target's status was last written (storage sets it): a run's trace of progress. */
   updatedAt?: string;
 }
@@ -104,6 +117,7 @@ export interface AuditRun {
   finishedAt: string | null;
   trigger: 'schedule' | 'http' | 'cli';
   targets: RunTarget[];
+  collection?: CollectionMode;
   summary?: { critical: number; warning: number; info: number; opened: number; resolved: number };
   /** Set when the run stopped making progress and was closed as failed. */
   stalled?: RunStall;

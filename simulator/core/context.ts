@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DeltaLog } from './delta.js';
 import type { FaultPlan } from './faults.js';
 import type { Fixture } from './fixture.js';
 import type { RequestRecord } from './host.js';
@@ -17,6 +18,8 @@ export interface SimContext {
   faults: FaultPlan;
   log: RequestRecord[];
   tokens: Map<string, IssuedToken>;
+  /** The state tokens of Graph delta queries and Dataverse change tracking (core/delta.ts). */
+  deltas: DeltaLog;
   entra: { tenantId: string; clientId: string; clientSecret: string };
   /** Base URLs, known once every host listens. */
   urls: {

@@ -36,7 +36,7 @@ export class FaultPlan {
    * A behaviour of the real services that the fixture turns on (R4–R6, SPEC §8), from the most
    * specific scope that sets it; not drawn, so it never consumes the seeded generator.
    */
-  behaviour<K extends 'replicationLagMs' | 'licensePropagationMs' | 'dailyLimitExceeded'>(scopes: readonly string[], key: K): FaultScope[K] {
+  behaviour<K extends 'replicationLagMs' | 'licensePropagationMs' | 'dailyLimitExceeded' | 'deltaTokenExpired'>(scopes: readonly string[], key: K): FaultScope[K] {
     for (const scope of [...scopes].reverse()) {
       const value = this.scopes.get(scope)?.[key];
       if (value !== undefined) return value;
@@ -44,7 +44,7 @@ export class FaultPlan {
     return undefined;
   }
 
-  private resolve(scopes: readonly string[]): Required<Omit<FaultScope, 'down' | 'replicationLagMs' | 'licensePropagationMs' | 'dailyLimitExceeded'>> & { down: boolean } {
+  private resolve(scopes: readonly string[]): Required<Omit<FaultScope, 'down' | 'replicationLagMs' | 'licensePropagationMs' | 'dailyLimitExceeded' | 'deltaTokenExpired'>> & { down: boolean } {
     const chain = ['*', ...scopes].map((s) => this.scopes.get(s)).filter((s): s is FaultScope => !!s);
     const pick = <K extends keyof FaultScope>(key: K, fallback: NonNullable<FaultScope[K]>) => {
       for (let i = chain.length - 1; i >= 0; i--) {

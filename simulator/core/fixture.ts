@@ -21,6 +21,8 @@ const faultScope = z.object({
   licensePropagationMs: z.number().min(0).optional(),
   /** R6 (scope `salesforce` or an org id): the org's daily API request limit is spent; every API call answers 403. */
   dailyLimitExceeded: z.boolean().optional(),
+  /** SPEC §9 (scope `graph`, `dataverse` or an environment id): every delta / change-tracking token is refused as expired. */
+  deltaTokenExpired: z.boolean().optional(),
 });
 export type FaultScope = z.infer<typeof faultScope>;
 

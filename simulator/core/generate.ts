@@ -106,3 +106,27 @@ export function generateTenant(shape: TenantShape): Fixture {
     salesforceOrgs: Array.from({ length: shape.salesforceOrgs }, (_, o) => generatedOrg(seed, o, shape)),
   };
 }
+
+/**
+ * A night of changes in a generated tenant (the bench's `--incremental`): every `1 / share`-th user
+ * is disabled or enabled again, and as many systemusers of each environment are disabled or
+ * enabled. Deterministic; returns how many records changed.
+ */
+export function changeNight(state: Fixture, share: number): { users: number; systemusers: number } {
+  const step = Math.max(1, Math.round(1 / share));
+  let users = 0;
+  let systemusers = 0;
+  state.graph.users.forEach((user, i) => {
+    if (i % step !== step - 1) return;
+    user.accountEnabled = !user.accountEnabled;
+    users++;
+  });
+  for (const environment of state.environments) {
+    environment.systemusers.forEach((row, i) => {
+      if (i % step !== step - 2) return;
+      row.isdisabled = !row.isdisabled;
+      systemusers++;
+    });
+  }
+  return { users, systemusers };
+}

@@ -7,9 +7,11 @@ import { API, DataverseErrorCode, GUID, dvError, find, notFound, type Entities, 
 import { DataverseEnvironment } from './environment.js';
 import { ODataQueryError, QUERY_ERROR_CODE } from './odata-query.js';
 import { organizationsEntity, whoAmI } from './organizations.js';
+import { changes, isChangeTracking } from './changes.js';
 import { collection, single } from './query.js';
 import { rolesEntity } from './roles.js';
 import { createSystemUser, patchSystemUser, systemUsersEntity } from './systemusers.js';
+import { systemUserRolesEntity } from './intersects.js';
 import { teamsEntity } from './teams.js';
 
 export { DataverseErrorCode } from './entity.js';
@@ -36,6 +38,7 @@ function entitiesOf(env: DataverseEnvironment): Entities {
   entities.teams = teamsEntity(env, entities);
   entities.businessunits = businessUnitsEntity(env);
   entities.organizations = organizationsEntity(env);
+  entities.systemuserrolescollection = systemUserRolesEntity(env);
   return entities;
 }
 
@@ -81,7 +84,7 @@ export function createDataverseHandler(ctx: SimContext, environment: FixtureEnvi
     if (!entity) return segmentNotFound(set!);
     if (rawKey === undefined) {
       if (navigation || ref) return dvError(400, QUERY_ERROR_CODE, `Bad Request - Error in query syntax.`);
-      if (request.method === 'GET') return collection(env, request, entity, entity.rows(), entity.set);
+      if (request.method === 'GET') return isChangeTracking(request) ? changes(env, request, entity) : collection(env, request, entity, entity.rows(), entity.set);
       if (request.method === 'POST' && entity === entities.systemusers) return createSystemUser(env, entities, request);
       return methodNotAllowed(request.method);
     }

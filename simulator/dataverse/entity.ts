@@ -38,6 +38,7 @@ export interface Entities {
   teams: Entity;
   businessunits: Entity;
   organizations: Entity;
+  systemuserrolescollection: Entity;
 }
 
 /** Dataverse error codes (https://learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes). */
@@ -54,6 +55,8 @@ export const DataverseErrorCode = {
   duplicate: '0x80040237',
   /** The user is disabled: no security role can be given (E5). */
   userDisabled: '0x80040225',
+  /** ExpiredVersionStamp: a change-tracking token older than the organization keeps (SPEC §9). */
+  expiredVersionStamp: '0x80044352',
 } as const;
 
 export const dvError = (status: number, code: string, message: string): SimResponse => json(status, { error: { code, message } }, { ...ODATA_VERSION });

@@ -45,7 +45,7 @@ function access(entity: Entity): RowAccess<Row> {
   };
 }
 
-function checkSelect(entity: Entity, select: string[] | null): void {
+export function checkSelect(entity: Entity, select: string[] | null): void {
   for (const column of select ?? []) {
     if (!entity.columns.includes(column)) throw unknownProperty(entity, column);
   }
@@ -101,7 +101,7 @@ function navigationLink(env: DataverseEnvironment, entity: Entity, row: Row, ite
 }
 
 /** A record as the Web API writes it: `@odata.etag`, the selected columns, the key, the expansions. */
-function shape(env: DataverseEnvironment, entity: Entity, row: Row, select: string[] | null, expand: ExpandItem[], paged = false): Row {
+export function shape(env: DataverseEnvironment, entity: Entity, row: Row, select: string[] | null, expand: ExpandItem[], paged = false): Row {
   const version = entity.version ? entity.version(row) : env.versionOf(row).version;
   const out: Row = { '@odata.etag': `W/"${version}"` };
   for (const column of select ?? entity.columns) out[column] = entity.value(row, column);
@@ -123,7 +123,7 @@ function contextSuffix(select: string[] | null, expand: ExpandItem[]): string {
   return parts.length > 0 ? `(${parts.join(',')})` : '';
 }
 
-function pageSizePreference(request: SimRequest): number | undefined {
+export function pageSizePreference(request: SimRequest): number | undefined {
   const header = request.headers.prefer;
   const text = Array.isArray(header) ? header.join(',') : header ?? '';
   const match = /odata\.maxpagesize\s*=\s*(\d+)/i.exec(text);

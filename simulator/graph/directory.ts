@@ -105,7 +105,13 @@ export class GraphDirectory {
   }
 
   resolveAll(ids: readonly string[]): DirectoryObject[] {
-    const index = this.objectIndex();
+    let index = this.objectIndex();
+    // A test or a bench night may change the lists in place and keep their lengths: an id the
+    // index does not know is looked up again in a fresh one, never silently left out.
+    if (ids.some((id) => !index.has(id.toLowerCase()))) {
+      this.objectIndexCache = undefined;
+      index = this.objectIndex();
+    }
     return ids.map((id) => index.get(id.toLowerCase())).filter((o): o is DirectoryObject => !!o);
   }
 

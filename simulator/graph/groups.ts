@@ -1,6 +1,7 @@
 import type { SimResponse } from '../core/host.js';
 import type { FixtureGroup } from '../core/fixture.js';
 import { countRequested, listObjects, page, readFilter } from './collections.js';
+import { groupsDelta, isDelta } from './delta.js';
 import type { GraphDirectory } from './directory.js';
 import { badRequest, evaluateFilter, notFound, parseSelect, segmentNotFound } from './odata.js';
 import { projectGroup } from './projection.js';
@@ -74,6 +75,10 @@ export function groupsRoute(dir: GraphDirectory, call: Call, rest: Segment[]): S
   if (rest.length === 0) {
     if (call.method !== 'GET') throw methodNotAllowed();
     return listGroups(dir, call);
+  }
+  if (rest.length === 1 && isDelta(rest[0])) {
+    if (call.method !== 'GET') throw methodNotAllowed();
+    return groupsDelta(dir, call);
   }
   const key = keyOf(rest[0])!;
   const group = dir.findGroup(key.key);

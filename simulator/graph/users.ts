@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SimResponse } from '../core/host.js';
 import type { FixtureUser } from '../core/fixture.js';
 import { countRequested, listObjects, order, page, readFilter } from './collections.js';
+import { isDelta, usersDelta } from './delta.js';
 import type { GraphDirectory } from './directory.js';
 import { assignLicense } from './licenses.js';
 import { GraphFault, badRequest, evaluateFilter, notFound, parseSelect, segmentNotFound } from './odata.js';
@@ -225,6 +226,10 @@ export function usersRoute(dir: GraphDirectory, call: Call, rest: Segment[]): Si
     if (method === 'GET') return listUsers(dir, call);
     if (method === 'POST') return createUser(dir, call);
     throw methodNotAllowed();
+  }
+  if (rest.length === 1 && isDelta(rest[0])) {
+    if (method !== 'GET') throw methodNotAllowed();
+    return usersDelta(dir, call);
   }
   if (rest.length === 1 && rest[0] === '$count') {
     if (method !== 'GET') throw methodNotAllowed();

@@ -272,4 +272,23 @@ describe('the audit API', () => {
     const again = await call('DELETE', `suppressions/${PROD}/${base.checkId}/${encodeURIComponent('Salesforce Integration')}`);
     expect(again.status).toBe(404);
   });
+  it('POST /api/audits {"full": true} reads everything; without it the next run reads the changes; a bad value is a 400 naming it (SPEC §9)', async () => {
+    const full = await call('POST', 'audits', { full: true });
+    expect(full.status).toBe(202);
+    await runner.idle();
+    const fullRun = await call('GET', `audits/${full.body.runId}`);
+    expect(fullRun.body).toMatchObject({ status: 'succeeded', collection: { mode: 'full', reason: 'requested' } });
+
+    const next = await call('POST', 'audits', {});
+    await runner.idle();
+    const nextRun = await call('GET', `audits/${next.body.runId}`);
+    expect(nextRun.body.collection).toMatchObject({ mode: 'incremental', reason: 'changes-since-last-run' });
+    const environment = (nextRun.body.targets as { id: string; collection?: { mode: string } }[]).find((target) => target.id === PROD);
+    expect(environment?.collection?.mode).toBe('incremental');
+
+    const bad = await call('POST', 'audits', { full: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers?.['content-type']).toBe(PROBLEM);
+    expect(JSON.stringify(bad.body.errors)).toContain('full');
+  });
 });

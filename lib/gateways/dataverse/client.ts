@@ -25,6 +25,11 @@ export const DATAVERSE_PAGE_SIZE = 5000;
 
 export const ODATA_HEADERS = { 'OData-MaxVersion': '4.0', 'OData-Version': '4.0' } as const;
 export const COLLECTION_HEADERS = { ...ODATA_HEADERS, Prefer: `odata.maxpagesize=${DATAVERSE_PAGE_SIZE}` } as const;
+/**
+ * SPEC §9, change tracking: `Prefer: odata.track-changes` with the page size, the same on the first
+ * request and on the delta link (use-change-tracking-synchronize-data-external-systems).
+ */
+export const TRACK_CHANGES_HEADERS = { ...ODATA_HEADERS, Prefer: `odata.track-changes,odata.maxpagesize=${DATAVERSE_PAGE_SIZE}`, 'Cache-Control': 'no-cache' } as const;
 /** Expanded collection-valued navigation properties can come from a cache unless asked not to. */
 export const EXPANDED_COLLECTION_HEADERS = { ...COLLECTION_HEADERS, 'If-None-Match': 'null' } as const;
 
@@ -70,6 +75,16 @@ export class DataverseClient {
       const response = await this.send<ODataCollection<T>>(target, { operation, url: link, headers });
       return { items: this.collectionOf(target, operation, response), next: response.body['@odata.nextLink'] };
     });
+  }
+
+  /** A change-tracking round: every page to the one with `@odata.deltaLink`. */
+  async *changePages<T>(target: DataverseTarget, operation: string, url: string): AsyncIterable<{ items: T[]; deltaLink?: string }> {
+    for (let link: string | undefined = url; link; ) {
+      const response: JsonResponse<ODataCollection<T> & { '@odata.deltaLink'?: string }> = await this.send(target, { operation, url: link, headers: TRACK_CHANGES_HEADERS });
+      const items = this.collectionOf(target, operation, response);
+      link = response.body['@odata.nextLink'];
+      yield { items, deltaLink: response.body['@odata.deltaLink'] };
+    }
   }
 
   /** The items of an answer that must be an OData collection. */

@@ -56,6 +56,20 @@ export const SYSTEMUSER_SELECT = [
   'address1_country',
 ] as const;
 
+/** A row of a change-tracking answer: a record, or a deleted one (`$deletedEntity`: `id` and `reason`). */
+export type WireChange<T> = T & { '@odata.context'?: string; id?: string; reason?: string };
+
+export const isDeletedEntity = (row: WireChange<unknown>) => typeof row['@odata.context'] === 'string' && row['@odata.context'].endsWith('/$deletedEntity');
+
+/** A row of `systemuserrolescollection`, the intersect table of `systemuserroles_association`. */
+export interface WireSystemUserRole {
+  systemuserroleid: string;
+  systemuserid: string;
+  roleid: string;
+}
+
+export const SYSTEMUSERROLE_SELECT = ['systemuserroleid', 'systemuserid', 'roleid'] as const;
+
 export const SYSTEMUSER_EXPAND = 'systemuserroles_association($select=roleid)';
 
 export interface WireTeam {

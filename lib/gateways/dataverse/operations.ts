@@ -1,5 +1,6 @@
 import type { BusinessUnit, DataverseTeam, OrganizationSettings, SecurityRole, SystemUser } from '../../domain/model.js';
 import { odataGuid, odataQuery as query, odataString, type ODataCollection } from '../http/odata.js';
+import type { DeltaEntry, DeltaPages } from '../http/delta.js';
 import type { Pages } from '../http/pages.js';
 import { isServiceError } from '../http/service-error.js';
 import { COLLECTION_HEADERS, DataverseClient, EXPANDED_COLLECTION_HEADERS, ODATA_HEADERS, type DataverseClientOptions } from './client.js';
@@ -17,13 +18,17 @@ import {
   toSystemUser,
   toSystemUserPatch,
   toTeam,
+  isDeletedEntity,
+  SYSTEMUSERROLE_SELECT,
+  type WireChange,
+  type WireSystemUserRole,
   type WireBusinessUnit,
   type WireOrganization,
   type WireRole,
   type WireSystemUser,
   type WireTeam,
 } from './dto.js';
-import type { DataverseGateway, DataverseTarget, SystemUserUpdate } from './port.js';
+import type { DataverseGateway, DataverseTarget, RoleAssignment, SystemUserUpdate } from './port.js';
 
 /**
  * The Dataverse Web API v9.2, one environment at a time: one method per remote operation, only the
@@ -49,6 +54,25 @@ export class WebApiDataverseGateway implements DataverseGateway {
     const operation = 'listSystemUsers';
     for await (const page of this.dataverse.pages<WireSystemUser>(target, operation, `systemusers${query(SYSTEMUSER_QUERY)}`, EXPANDED_COLLECTION_HEADERS)) {
       yield page.map(toSystemUserOf);
+    }
+  }
+
+  // ── Changes (SPEC §9) ─────────────────────────────────────────────────────────────────────────
+
+  async *systemUserChanges(target: DataverseTarget, from: string | null): DeltaPages<SystemUser> {
+    const url = from ?? `systemusers${query({ $select: SYSTEMUSER_SELECT.join(',') })}`;
+    for await (const page of this.dataverse.changePages<WireChange<WireSystemUser>>(target, 'systemUserChanges', url)) {
+      yield { entries: page.items.map((row) => changeOf(row, (r) => toSystemUser(r, []))), deltaLink: page.deltaLink };
+    }
+  }
+
+  async *roleAssignmentChanges(target: DataverseTarget, from: string | null): DeltaPages<RoleAssignment> {
+    const url = from ?? `systemuserrolescollection${query({ $select: SYSTEMUSERROLE_SELECT.join(',') })}`;
+    for await (const page of this.dataverse.changePages<WireChange<WireSystemUserRole>>(target, 'roleAssignmentChanges', url)) {
+      const entries = page.items.map((row) =>
+        changeOf(row, (r) => ({ id: r.systemuserroleid.toLowerCase(), systemUserId: r.systemuserid.toLowerCase(), roleId: r.roleid.toLowerCase() })),
+      );
+      yield { entries, deltaLink: page.deltaLink };
     }
   }
 
@@ -193,6 +217,10 @@ export class WebApiDataverseGateway implements DataverseGateway {
  * rows again, one request per row (R1, SPEC §8; learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables).
  * So it is never followed, and ids are kept once.
  */
+function changeOf<W, T>(row: WireChange<W>, convert: (row: W) => T): DeltaEntry<T> {
+  return isDeletedEntity(row) ? { kind: 'removed', id: String(row.id ?? '').toLowerCase() } : { kind: 'upsert', item: convert(row) };
+}
+
 function toSystemUserOf(wire: WireSystemUser): SystemUser {
   return toSystemUser(wire, distinct(roleIdsOf(wire.systemuserroles_association)));
 }

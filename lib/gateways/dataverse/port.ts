@@ -7,6 +7,7 @@ import type {
   SecurityRole,
   SystemUser,
 } from '../../domain/model.js';
+import type { DeltaPages } from '../http/delta.js';
 import type { Pages } from '../http/pages.js';
 
 /**
@@ -28,7 +29,26 @@ export interface SystemUserUpdate {
   disabled?: boolean;
 }
 
-export interface DataverseGateway {
+/** A role given directly to a row: one row of the `systemuserroles` intersect table. */
+export interface RoleAssignment {
+  id: string;
+  systemUserId: string;
+  roleId: string;
+}
+
+/**
+ * SPEC §9: what changed in an environment, by Dataverse change tracking. `from` is a delta link kept
+ * from an earlier round, or null for the first round (every row). A refused link throws the
+ * service's error (`isRefusedDeltaToken`).
+ */
+export interface DataverseChanges {
+  /** `systemusers` with the audit's columns; the rows carry no roles (`roleIds` empty): those are `roleAssignmentChanges`. */
+  systemUserChanges(target: DataverseTarget, from: string | null): DeltaPages<SystemUser>;
+  /** `systemuserrolescollection`: roles given (rows created) and taken away (rows deleted). */
+  roleAssignmentChanges(target: DataverseTarget, from: string | null): DeltaPages<RoleAssignment>;
+}
+
+export interface DataverseGateway extends Partial<DataverseChanges> {
   /**
    * Every systemuser with its directly assigned role ids, a page at a time as Dataverse answers
    * (5,000 a page): an environment's 5,000 rows are one step for the consumer, not 5,000 awaits.

@@ -155,8 +155,8 @@ export class GraphClient {
     });
   }
 
-  get<T>(operation: string, url: string, target?: string, lane: Lane = 'shared'): Promise<T> {
-    return this.call(operation, () => this.client.api(url).get(), target, lane);
+  get<T>(operation: string, url: string, target?: string, lane: Lane = 'shared', headers?: Record<string, string>): Promise<T> {
+    return this.call(operation, () => (headers ? this.client.api(url).headers(headers) : this.client.api(url)).get(), target, lane);
   }
 
   post<T>(operation: string, url: string, body: unknown, target?: string): Promise<T> {

@@ -45,6 +45,19 @@ export const AUDIT_USER_SELECT = [...USER_SELECT, 'signInActivity'] as const sat
  */
 export const AUDIT_USER_PAGE_SIZE = 500;
 
+/**
+ * SPEC §9: what `/users/delta` selects. `signInActivity` and `licenseAssignmentStates` are not
+ * tracked by delta query: an incremental run keeps their last full-run values and their checks
+ * (L2, L3) keep their findings open until the next full run.
+ */
+export const DELTA_USER_SELECT = USER_SELECT.filter((p) => p !== 'licenseAssignmentStates');
+
+/** Graph's delta pages: as many objects a page as it allows (`Prefer: odata.maxpagesize`, delta-query-overview). */
+export const DELTA_PAGE_HEADERS = { Prefer: 'odata.maxpagesize=999' } as const;
+
+/** A delta entry of a deleted object (`@removed`, delta-query-overview "Resource representation in the delta query response"). */
+export type WireDeltaObject<T> = T & { '@removed'?: { reason?: string }; 'members@delta'?: (WireDirectoryObject & { '@removed'?: unknown })[] };
+
 /** The 403 code of L2: the tenant lacks Entra ID P1 (or is a B2C tenant) for `signInActivity`. */
 export const SIGN_IN_ACTIVITY_REFUSED = 'Authentication_RequestFromNonPremiumTenantOrB2CTenant';
 

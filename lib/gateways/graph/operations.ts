@@ -9,12 +9,15 @@ import {
   type SubscribedSku,
 } from '../../domain/model.js';
 import { odataQuery as query, odataString, pathSegment, type ODataCollection } from '../http/odata.js';
+import type { DeltaEntry, DeltaPages } from '../http/delta.js';
 import { allPages, type Pages } from '../http/pages.js';
 import { ServiceError } from '../http/service-error.js';
 import { GRAPH_PAGE_SIZE, GraphClient, isOk, type GraphClientOptions } from './client.js';
 import {
   AUDIT_USER_PAGE_SIZE,
   AUDIT_USER_SELECT,
+  DELTA_PAGE_HEADERS,
+  DELTA_USER_SELECT,
   SIGN_IN_ACTIVITY_REFUSED,
   USER_SELECT,
   adminRoleAssignmentRequests,
@@ -26,16 +29,19 @@ import {
   toSubscribedSku,
   type BatchRequestItem,
   type BatchResponseItem,
+  type WireDeltaObject,
   type WireDirectoryObject,
   type WireRoleAssignment,
   type WireUser,
 } from './dto.js';
-import type { DirectoryGateway, ListUsersOptions, NewDirectoryUser, UserAccessFacts } from './port.js';
+import type { DirectoryGateway, GroupChange, ListUsersOptions, NewDirectoryUser, UserAccessFacts } from './port.js';
 
 /** `@odata.id` of a directory object in `$ref` writes, as Graph documents it. */
 const DIRECTORY_OBJECTS = 'https://graph.microsoft.com/v1.0/directoryObjects/';
 
 const userSelect = USER_SELECT.join(',');
+/** `/groups/delta` takes at most 50 ids in its `$filter` (group-delta, "Optional query parameters"). */
+export const GROUP_DELTA_IDS = 50;
 const MEMBER_SELECT = 'id,displayName';
 
 /** `/users/{key}`: a key starting with `$` must use the `('…')` form (Graph reserves `$` segments). */
@@ -107,6 +113,52 @@ export class GraphDirectoryGateway implements DirectoryGateway {
       const users: DirectoryUser[] = new Array(page.length);
       for (let i = 0; i < page.length; i++) users[i] = toDirectoryUser(page[i]!, pool);
       yield users;
+    }
+  }
+
+  // ── changes (SPEC §9) ────────────────────────────────────────────────────────────────────────
+
+  async *userChanges(from: string | 'latest'): DeltaPages<DirectoryUser> {
+    const first = from === 'latest' ? `/users/delta${query({ $select: DELTA_USER_SELECT.join(','), $deltatoken: 'latest' })}` : from;
+    const pool = new StringPool();
+    for await (const page of this.deltaPages<WireDeltaObject<WireUser>>('userChanges', first)) {
+      yield {
+        entries: page.items.map((u): DeltaEntry<DirectoryUser> => (u['@removed'] ? { kind: 'removed', id: u.id ?? '' } : { kind: 'upsert', item: toDirectoryUser(u, pool) })),
+        deltaLink: page.deltaLink,
+      };
+    }
+  }
+
+  async *groupChanges(groupIds: readonly string[], from: string | 'latest'): DeltaPages<GroupChange> {
+    if (groupIds.length > GROUP_DELTA_IDS) throw new RangeError(`groupChanges: at most ${GROUP_DELTA_IDS} groups a round`);
+    const filter = groupIds.map((id) => `id eq ${odataString(id)}`).join(' or ');
+    const first = from === 'latest' ? `/groups/delta${query({ $filter: filter, $select: 'displayName,members', $deltatoken: 'latest' })}` : from;
+    for await (const page of this.deltaPages<WireDeltaObject<WireDirectoryObject>>('groupChanges', first)) {
+      yield {
+        entries: page.items.map((g): DeltaEntry<GroupChange> => {
+          if (g['@removed']) return { kind: 'removed', id: g.id ?? '' };
+          const members = g['members@delta'] ?? [];
+          return {
+            kind: 'upsert',
+            item: {
+              id: g.id ?? '',
+              displayName: g.displayName ?? null,
+              membersAdded: members.filter((m) => !m['@removed']).map(toGroupMember),
+              membersRemoved: members.filter((m) => m['@removed']).map((m) => m.id ?? ''),
+            },
+          };
+        }),
+        deltaLink: page.deltaLink,
+      };
+    }
+  }
+
+  /** A delta round's pages (`@odata.nextLink` to the `@odata.deltaLink`), on the chain lane. */
+  private async *deltaPages<T>(operation: string, first: string): AsyncIterable<{ items: T[]; deltaLink?: string }> {
+    for (let link: string | undefined = first; link; ) {
+      const page: ODataCollection<T> & { '@odata.deltaLink'?: string } = await this.graph.get(operation, link, undefined, 'chain', DELTA_PAGE_HEADERS);
+      link = page['@odata.nextLink'];
+      yield { items: page.value ?? [], deltaLink: page['@odata.deltaLink'] };
     }
   }
 

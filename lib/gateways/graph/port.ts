@@ -1,4 +1,5 @@
 import type { AdminRole, AdminRoleMembers, DirectoryUser, GroupMember, SecurityGroup, SubscribedSku } from '../../domain/model.js';
+import type { DeltaPages } from '../http/delta.js';
 import type { Pages } from '../http/pages.js';
 
 /**
@@ -50,7 +51,27 @@ export interface ListUsersOptions {
   onSignInActivityRefused?: (message: string) => void;
 }
 
-export interface DirectoryGateway {
+/** A group in a delta round (SPEC §9): its name, and the members added and removed since (`members@delta`). */
+export interface GroupChange {
+  id: string;
+  displayName: string | null;
+  membersAdded: GroupMember[];
+  membersRemoved: string[];
+}
+
+/**
+ * SPEC §9: what changed in the directory, by Graph delta query. `from` is a delta link kept from an
+ * earlier round, or `latest` for a link that reports the changes from now on (and nothing before).
+ * A refused link throws the service's error (`isRefusedDeltaToken`).
+ */
+export interface DirectoryChanges {
+  /** `/users/delta` with the properties delta tracks (not `signInActivity`, not `licenseAssignmentStates`). */
+  userChanges(from: string | 'latest'): DeltaPages<DirectoryUser>;
+  /** `/groups/delta` for these groups (at most 50 ids a round), with `members@delta`. */
+  groupChanges(groupIds: readonly string[], from: string | 'latest'): DeltaPages<GroupChange>;
+}
+
+export interface DirectoryGateway extends Partial<DirectoryChanges> {
   /**
    * Every user, all pages, with the properties Steward reads and `signInActivity` (L2), for the
    * audit. When the tenant refuses `signInActivity`, the users are listed without it (their

@@ -12,6 +12,8 @@ export interface AuditTargetMessage {
   runId: string;
   targetId: string;
   kind: Exclude<TargetKind, 'tenant'>;
+  /** SPEC §9: the run reads every target in full, for this reason (`requested`, `scheduled`); absent: the changes will do. */
+  fullReason?: 'requested' | 'scheduled';
 }
 
 /** Asks for the finalize step of a run. */

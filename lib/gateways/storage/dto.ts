@@ -87,6 +87,8 @@ export type RunTargetEntity = Keys & {
   /** JSON of the `TargetFailure`. */
   failure?: string;
   attempts?: number;
+  /** JSON of the `CollectionMode` (SPEC §9). */
+  collection?: string;
 };
 
 /** `[checkId, subjectId, severity, state]`: one finding in a target's per-run history entity. */
@@ -178,6 +180,7 @@ export function runEntities(run: AuditRun, operation: string): [RunEntity, RunEn
     ...(run.summary !== undefined ? { summary: JSON.stringify(run.summary) } : {}),
     ...(run.stalled !== undefined ? { stalled: JSON.stringify(run.stalled) } : {}),
     ...(run.supersedes !== undefined ? { supersedes: JSON.stringify(run.supersedes) } : {}),
+    ...(run.collection !== undefined ? { collection: JSON.stringify(run.collection) } : {}),
   };
   return [
     { partitionKey: RUNS_PARTITION, rowKey: RUN_BY_ID + run.runId, ...properties },
@@ -197,6 +200,7 @@ export function toRun(row: Row): AuditRun {
   if (typeof row.summary === 'string') run.summary = JSON.parse(row.summary) as NonNullable<AuditRun['summary']>;
   if (typeof row.stalled === 'string') run.stalled = JSON.parse(row.stalled) as NonNullable<AuditRun['stalled']>;
   if (typeof row.supersedes === 'string') run.supersedes = JSON.parse(row.supersedes) as string[];
+  if (typeof row.collection === 'string') run.collection = JSON.parse(row.collection) as NonNullable<AuditRun['collection']>;
   return run;
 }
 
@@ -213,6 +217,7 @@ export function runTargetEntity(runId: string, target: RunTarget, operation: str
   if (target.error !== undefined) entity.error = clip(target.error);
   if (target.failure !== undefined) entity.failure = JSON.stringify(target.failure);
   if (target.attempts !== undefined) entity.attempts = target.attempts;
+  if (target.collection !== undefined) entity.collection = JSON.stringify(target.collection);
   return entity;
 }
 
@@ -223,6 +228,7 @@ export function toRunTarget(row: Row): RunTarget {
   if (typeof row.failure === 'string') target.failure = JSON.parse(row.failure) as TargetFailure;
   if (typeof row.attempts === 'number') target.attempts = row.attempts;
   if (typeof row.updatedAt === 'string') target.updatedAt = row.updatedAt;
+  if (typeof row.collection === 'string') target.collection = JSON.parse(row.collection) as NonNullable<RunTarget['collection']>;
   return target;
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { StoredFinding } from '../../domain/finding.js';
 import { defineRoute, json } from '../pipeline.js';
 import { validationProblem } from '../problem.js';
-import { subjectId } from '../validation.js';
+import { optionalBody, subjectId } from '../validation.js';
 
 /** Audits, findings and suppressions over HTTP (SPEC §2, §4). */
 
@@ -37,8 +37,10 @@ export const auditRoutes = [
     route: 'audits',
     role: 'Steward.Audit',
     mutation: true,
-    async run({ audit, link }) {
-      const { run, targetCount } = await audit.start('http');
+    // SPEC §9: `{"full": true}` reads everything, not only the changes since the last run.
+    body: optionalBody(z.strictObject({ full: z.boolean().default(false) })),
+    async run({ audit, link, body }) {
+      const { run, targetCount } = await audit.start('http', { full: body.full });
       // The pattern Power Automate polls: 202, Location, Retry-After.
       return json(202, { runId: run.runId, status: run.status, targets: targetCount }, {
         location: link(`/api/audits/${run.runId}`),

@@ -1,0 +1,290 @@
+import { isGroupTeam } from '../domain/group-teams.js';
+import { buildLicenseCatalog, type LicenseSettings } from '../domain/licenses.js';
+import type { DataverseTeam, DirectoryUser, Environment, SecurityGroup, SystemUser } from '../domain/model.js';
+import type { DataverseChanges } from '../gateways/dataverse/port.js';
+import type { DirectoryChanges, GroupChange } from '../gateways/graph/port.js';
+import { allChanges, isRefusedDeltaToken, type DeltaPages } from '../gateways/http/delta.js';
+import { allPages } from '../gateways/http/pages.js';
+import { collectDirectory, collectEnvironment, type AuditSources } from './collect.js';
+import { DELTA_STATE_FORMAT, type CollectionMode, type CollectionReason, type DirectoryDeltaState, type EnvironmentDeltaState } from './delta-state.js';
+import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
+
+/**
+ * SPEC §9, collection by changes: the directory and each environment are read in full when there is
+ * no state to apply changes to (or a full run is due or asked for), else only what changed since the
+ * last successful run is read and applied to its state. A refused token falls back to a full read.
+ * A full read also starts the links of the next run, so the night after it can be incremental.
+ */
+
+/** A full read is wanted for this reason; null: the changes will do when there is a state. */
+export type FullReason = Extract<CollectionReason, 'requested' | 'scheduled'> | null;
+
+const GROUP_ROUND_IDS = 50;
+
+const lower = (id: string) => id.toLowerCase();
+
+/** The environments' security groups, lower-case, sorted: what a `/groups/delta` link tracks. */
+function securityGroupIds(environments: readonly Environment[]): string[] {
+  return [...new Set(environments.map((e) => e.securityGroupId).filter((id): id is string => !!id).map(lower))].sort();
+}
+
+const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+
+function deltaLinkOf<T>(pages: DeltaPages<T>): Promise<string> {
+  return allChanges(pages).then((round) => round.deltaLink);
+}
+
+/**
+ * A changed user as delta reads it, over what the state held: `signInActivity` and the licence
+ * assignment errors are not tracked by delta (SPEC §9), so the last full read's stay, and a licence
+ * in error then stays not held (L3).
+ */
+export function mergeUser(previous: DirectoryUser | undefined, changed: DirectoryUser): DirectoryUser {
+  const licenseErrors = previous?.licenseErrors ?? [];
+  const failed = new Set(licenseErrors.map((e) => e.skuId.toLowerCase()));
+  return {
+    ...changed,
+    assignedSkuIds: failed.size === 0 ? changed.assignedSkuIds : changed.assignedSkuIds.filter((id) => !failed.has(id.toLowerCase())),
+    signInActivity: previous?.signInActivity ?? null,
+    licenseErrors,
+  };
+}
+
+/** A group's members after a delta round's `members@delta`. */
+export function applyGroupChange(previous: SecurityGroup | undefined, change: GroupChange): SecurityGroup {
+  const removed = new Set(change.membersRemoved.map(lower));
+  const members = (previous?.members ?? []).filter((m) => !removed.has(lower(m.id)));
+  const known = new Set(members.map((m) => lower(m.id)));
+  for (const member of change.membersAdded) if (!known.has(lower(member.id))) members.push(member);
+  return { id: previous?.id ?? change.id, displayName: change.displayName ?? previous?.displayName ?? '', members, ownerIds: previous?.ownerIds ?? [] };
+}
+
+export interface DirectoryCollection {
+  snapshot: DirectorySnapshot;
+  /** The state for the next run; null when the gateway cannot read changes. */
+  state: DirectoryDeltaState | null;
+  collection: CollectionMode;
+}
+
+type ChangeableDirectory = AuditSources['directory'] & Partial<DirectoryChanges>;
+
+export async function collectDirectoryChanges(
+  directory: ChangeableDirectory,
+  environments: readonly Environment[],
+  settings: LicenseSettings,
+  previous: DirectoryDeltaState | null,
+  wantFull: FullReason,
+  now: Date,
+): Promise<DirectoryCollection> {
+  const changes = directory.userChanges && directory.groupChanges ? (directory as ChangeableDirectory & DirectoryChanges) : null;
+  if (!changes) return { snapshot: await collectDirectory(directory, environments, settings), state: null, collection: { mode: 'full', reason: 'not-supported' } };
+  if (previous && !wantFull) {
+    try {
+      return await readDirectoryChanges(changes, environments, settings, previous);
+    } catch (error) {
+      if (!isRefusedDeltaToken(error)) throw error;
+      return readDirectoryInFull(changes, environments, settings, now, 'token-refused');
+    }
+  }
+  return readDirectoryInFull(changes, environments, settings, now, wantFull ?? 'no-token');
+}
+
+/** The links first, then the full read: a change in between is read twice, never missed. */
+async function readDirectoryInFull(
+  directory: ChangeableDirectory & DirectoryChanges,
+  environments: readonly Environment[],
+  settings: LicenseSettings,
+  now: Date,
+  reason: CollectionReason,
+): Promise<DirectoryCollection> {
+  const groupIds = securityGroupIds(environments);
+  const [usersLink, groupsLink] = await Promise.all([
+    deltaLinkOf(directory.userChanges('latest')),
+    groupIds.length > 0 && groupIds.length <= GROUP_ROUND_IDS ? deltaLinkOf(directory.groupChanges(groupIds, 'latest')) : Promise.resolve(null),
+  ]);
+  const snapshot = await collectDirectory(directory, environments, settings);
+  const state: DirectoryDeltaState = {
+    format: DELTA_STATE_FORMAT,
+    fullAt: now.toISOString(),
+    usersLink,
+    groupsLink,
+    groupIds,
+    users: [...snapshot.users.values()],
+    groups: [...snapshot.groups.values()],
+    signInActivityAvailable: snapshot.signInActivityAvailable,
+  };
+  return { snapshot, state, collection: { mode: 'full', reason } };
+}
+
+async function readDirectoryChanges(
+  directory: ChangeableDirectory & DirectoryChanges,
+  environments: readonly Environment[],
+  settings: LicenseSettings,
+  previous: DirectoryDeltaState,
+): Promise<DirectoryCollection> {
+  const groupIds = securityGroupIds(environments);
+  const groupsTracked = previous.groupsLink !== null && sameIds(groupIds, previous.groupIds);
+  const usersPromise = (async () => {
+    const users = new Map(previous.users.map((u) => [u.id, u]));
+    let usersLink = previous.usersLink;
+    for await (const page of directory.userChanges(previous.usersLink)) {
+      for (const entry of page.entries) {
+        if (entry.kind === 'removed') users.delete(entry.id);
+        else users.set(entry.item.id, mergeUser(users.get(entry.item.id), entry.item));
+      }
+      usersLink = page.deltaLink ?? usersLink;
+    }
+    return { users, usersLink };
+  })();
+  const groupsPromise = (async (): Promise<{ groups: Map<string, SecurityGroup>; groupsLink: string | null }> => {
+    if (!groupsTracked) {
+      // A new set of security groups: theirs is read in full, with a link for the next run.
+      const link = groupIds.length > 0 && groupIds.length <= GROUP_ROUND_IDS ? deltaLinkOf(directory.groupChanges(groupIds, 'latest')) : Promise.resolve(null);
+      const [groups, groupsLink] = await Promise.all([directory.getSecurityGroups(groupIds), link]);
+      return { groups: byOriginalIds(groups, environments), groupsLink };
+    }
+    const byId = new Map(previous.groups.map((g) => [lower(g.id), g]));
+    const round = await allChanges(directory.groupChanges(groupIds, previous.groupsLink!));
+    for (const entry of round.entries) {
+      if (entry.kind === 'removed') byId.delete(lower(entry.id));
+      else byId.set(lower(entry.item.id), applyGroupChange(byId.get(lower(entry.item.id)), entry.item));
+    }
+    return { groups: byOriginalIds(new Map([...byId.values()].map((g) => [lower(g.id), g])), environments), groupsLink: round.deltaLink };
+  })();
+  const [{ users, usersLink }, { groups, groupsLink }, skus, adminRoles] = await Promise.all([
+    usersPromise,
+    groupsPromise,
+    allPages(directory.listSubscribedSkus()),
+    directory.getAdminRoleMembers(),
+  ]);
+  const snapshot: DirectorySnapshot = {
+    users,
+    skus,
+    catalog: buildLicenseCatalog(skus, settings),
+    adminRoles,
+    groups,
+    signInActivityAvailable: previous.signInActivityAvailable,
+  };
+  const state: DirectoryDeltaState = { ...previous, usersLink, groupsLink, groupIds, users: [...users.values()], groups: [...groups.values()] };
+  return { snapshot, state, collection: { mode: 'incremental', reason: 'changes-since-last-run' } };
+}
+
+/** The groups keyed by the ids the environments name (as the full read keys them). */
+function byOriginalIds(groups: Map<string, SecurityGroup>, environments: readonly Environment[]): Map<string, SecurityGroup> {
+  const out = new Map<string, SecurityGroup>();
+  for (const id of new Set(environments.map((e) => e.securityGroupId).filter((g): g is string => !!g))) {
+    const group = groups.get(id) ?? groups.get(lower(id));
+    if (group) out.set(id, group);
+  }
+  return out;
+}
+
+// ── environments ──
+
+export interface EnvironmentCollection {
+  data: EnvironmentData;
+  state: EnvironmentDeltaState | null;
+  collection: CollectionMode;
+}
+
+type ChangeableDataverse = AuditSources['dataverse'] & Partial<DataverseChanges>;
+
+export async function collectEnvironmentChanges(
+  sources: { dataverse: ChangeableDataverse; directory: AuditSources['directory'] },
+  environment: Environment,
+  knownGroups: ReadonlyMap<string, SecurityGroup>,
+  previous: EnvironmentDeltaState | null,
+  wantFull: FullReason,
+  now: Date,
+): Promise<EnvironmentCollection> {
+  const { dataverse } = sources;
+  if (!dataverse.systemUserChanges || !dataverse.roleAssignmentChanges) {
+    return { data: await collectEnvironment(sources, environment, knownGroups), state: null, collection: { mode: 'full', reason: 'not-supported' } };
+  }
+  const changes = dataverse as ChangeableDataverse & DataverseChanges;
+  const incremental = previous !== null && !wantFull;
+  try {
+    return await readEnvironment(sources, changes, environment, knownGroups, incremental ? previous : null, now, wantFull ?? 'no-token');
+  } catch (error) {
+    if (!incremental || !isRefusedDeltaToken(error)) throw error;
+    return readEnvironment(sources, changes, environment, knownGroups, null, now, 'token-refused');
+  }
+}
+
+/**
+ * The rows and the roles given directly, each by change tracking (the first round of each is every
+ * row); the teams in full, with their roles and members in one page (a team's roles and members are
+ * intersect rows too, and an environment has few teams).
+ */
+async function readEnvironment(
+  sources: { dataverse: ChangeableDataverse; directory: AuditSources['directory'] },
+  dataverse: DataverseChanges,
+  environment: Environment,
+  knownGroups: ReadonlyMap<string, SecurityGroup>,
+  previous: EnvironmentDeltaState | null,
+  now: Date,
+  fullReason: CollectionReason,
+): Promise<EnvironmentCollection> {
+  const target = { id: environment.id, instanceUrl: environment.instanceUrl };
+  const rowsPromise = (async () => {
+    const rows = new Map((previous?.rows ?? []).map((r) => [r.id, r]));
+    const round = await allChanges(dataverse.systemUserChanges(target, previous?.systemUsersLink ?? null));
+    for (const entry of round.entries) {
+      if (entry.kind === 'removed') rows.delete(entry.id);
+      else rows.set(entry.item.id, entry.item);
+    }
+    return { rows, link: round.deltaLink };
+  })();
+  const assignmentsPromise = (async () => {
+    const assignments = new Map((previous?.roleAssignments ?? []).map(([id, user, role]) => [id, [user, role] as const]));
+    const round = await allChanges(dataverse.roleAssignmentChanges(target, previous?.roleAssignmentsLink ?? null));
+    for (const entry of round.entries) {
+      if (entry.kind === 'removed') assignments.delete(entry.id);
+      else assignments.set(entry.item.id, [entry.item.systemUserId, entry.item.roleId]);
+    }
+    return { assignments, link: round.deltaLink };
+  })();
+  const [{ rows, link: systemUsersLink }, { assignments, link: roleAssignmentsLink }, teams] = await Promise.all([
+    rowsPromise,
+    assignmentsPromise,
+    allPages(sources.dataverse.listTeams(target)),
+  ]);
+  const rolesByRow = new Map<string, string[]>();
+  for (const [user, role] of assignments.values()) {
+    const roles = rolesByRow.get(user) ?? [];
+    if (!roles.includes(role)) roles.push(role);
+    rolesByRow.set(user, roles);
+  }
+  const systemUsers: SystemUser[] = [...rows.values()].map((row) => ({ ...row, roleIds: rolesByRow.get(row.id) ?? [] }));
+  const groupTeamGroups = await groupTeamGroupsOf(sources.directory, teams, knownGroups);
+  const state: EnvironmentDeltaState = {
+    format: DELTA_STATE_FORMAT,
+    fullAt: previous?.fullAt ?? now.toISOString(),
+    systemUsersLink,
+    roleAssignmentsLink,
+    rows: [...rows.values()],
+    roleAssignments: [...assignments].map(([id, [user, role]]) => [id, user, role]),
+  };
+  const collection: CollectionMode = previous ? { mode: 'incremental', reason: 'changes-since-last-run' } : { mode: 'full', reason: fullReason };
+  return { data: { environment, systemUsers, teams, groupTeamGroups }, state, collection };
+}
+
+/** U4: as `collectEnvironment` reads them (the directory's groups first, the others in one batch). */
+async function groupTeamGroupsOf(
+  directory: AuditSources['directory'],
+  teams: readonly DataverseTeam[],
+  knownGroups: ReadonlyMap<string, SecurityGroup>,
+): Promise<Map<string, SecurityGroup>> {
+  const groups = new Map<string, SecurityGroup>();
+  const known = new Map([...knownGroups].map(([id, g]) => [lower(id), g]));
+  const wanted = new Set<string>();
+  for (const team of teams) {
+    if (!isGroupTeam(team) || team.roleIds.length === 0) continue;
+    const id = lower(team.groupId);
+    const group = known.get(id);
+    if (group) groups.set(id, group);
+    else wanted.add(id);
+  }
+  if (wanted.size > 0) for (const [id, group] of await directory.getSecurityGroups([...wanted])) groups.set(lower(id), group);
+  return groups;
+}

@@ -1,0 +1,43 @@
+import { ServiceError } from './service-error.js';
+
+/**
+ * The convention of change listings (SPEC §9): Graph delta query and Dataverse change tracking both
+ * answer a round of pages, each with entries that say an object was created or changed (the object)
+ * or removed (its id); the last page carries the link of the next round (`@odata.deltaLink`), which
+ * the caller keeps and sends back next time.
+ */
+export type DeltaEntry<T> = { kind: 'upsert'; item: T } | { kind: 'removed'; id: string };
+
+export interface DeltaPage<T> {
+  entries: DeltaEntry<T>[];
+  /** On the last page of the round: where the next round starts. */
+  deltaLink?: string;
+}
+
+export type DeltaPages<T> = AsyncIterable<DeltaPage<T>>;
+
+/** Every entry of a round and its delta link. */
+export async function allChanges<T>(pages: DeltaPages<T>): Promise<{ entries: DeltaEntry<T>[]; deltaLink: string }> {
+  const entries: DeltaEntry<T>[] = [];
+  let deltaLink: string | undefined;
+  for await (const page of pages) {
+    for (const entry of page.entries) entries.push(entry);
+    deltaLink = page.deltaLink ?? deltaLink;
+  }
+  if (!deltaLink) throw new Error('a change listing ended without a delta link');
+  return { entries, deltaLink };
+}
+
+/**
+ * The service no longer accepts a delta token: Graph answers `410 Gone` (`resyncRequired`,
+ * `syncStateNotFound`, `syncStateInvalid`; learn.microsoft.com/graph/delta-query-overview,
+ * "Synchronization reset"), Dataverse `ExpiredVersionStamp` (`0x80044352`, "Version stamp
+ * associated with the client has expired. Please perform a full sync."). The caller starts over
+ * with a full read.
+ */
+export function isRefusedDeltaToken(error: unknown): boolean {
+  if (!(error instanceof ServiceError)) return false;
+  if (error.service === 'graph') return error.status === 410 || error.code === 'resyncRequired' || error.code === 'syncStateNotFound' || error.code === 'syncStateInvalid';
+  if (error.service === 'dataverse') return error.code === '0x80044352';
+  return false;
+}

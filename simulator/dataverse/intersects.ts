@@ -1,0 +1,33 @@
+import { stableId } from '../core/ids.js';
+import type { Entity, Row } from './entity.js';
+import type { DataverseEnvironment } from './environment.js';
+
+/**
+ * `systemuserrolescollection`: the intersect table of the `systemuserroles_association`
+ * many-to-many relationship (one row per role given directly to a user), readable through the Web
+ * API like any table and change-tracked (the intersect tables of system relationships are, which is
+ * how Azure Synapse Link exports them). A role given or taken away is a row created or deleted here,
+ * not a change of the systemuser row. Rows are derived from each systemuser's `roles`, with a
+ * stable id per pair.
+ */
+export function systemUserRolesEntity(env: DataverseEnvironment): Entity {
+  const environment = env.environment;
+  const rows = (): Row[] =>
+    environment.systemusers.flatMap((user) =>
+      (user.roles ?? []).map((roleid) => ({
+        systemuserroleid: stableId(String(user.systemuserid).toLowerCase(), String(roleid).toLowerCase()),
+        systemuserid: user.systemuserid,
+        roleid,
+      })),
+    );
+  return {
+    set: 'systemuserrolescollection', logical: 'systemuserroles', key: 'systemuserroleid',
+    columns: ['systemuserroleid', 'systemuserid', 'roleid', 'versionnumber'],
+    rows,
+    lookups: {},
+    collections: {},
+    value: (row, column) => env.column(row, column),
+    // An intersect row never changes: it is created or deleted.
+    version: () => 1,
+  };
+}
