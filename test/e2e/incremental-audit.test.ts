@@ -150,4 +150,30 @@ describe('incremental audits (SPEC §9)', () => {
     // The links of the full read are good for the next night.
     expect((await incremental.audit.run('cli')).run.collection).toMatchObject({ mode: 'incremental' });
   });
+
+  it('reads in full, without following them, links kept from services at another address', async () => {
+    // The same tenant served at other addresses (a moved endpoint; each `steward audit --fixture`
+    // starts its simulator on new ports): the stored links point at the old ones.
+    await incremental.audit.run('cli');
+    const moved = await startTestTenant(tenant.sim.exportState(), { storageConnection: storages[0]!.connectionString });
+    try {
+      const steward = await createSteward(moved.settings, { dispatch: 'in-process' });
+      const before = tenant.sim.requests.length;
+      const report = await steward.audit.run('cli');
+      expect(report.run.status).toBe('succeeded');
+      expect(report.run.collection).toEqual({ mode: 'full', reason: 'token-refused' });
+      expect(report.run.targets.filter((t) => t.kind === 'environment').map((t) => t.collection)).toEqual([
+        { mode: 'full', reason: 'token-refused' },
+        { mode: 'full', reason: 'token-refused' },
+      ]);
+      // No request (and so no bearer token) went to the old addresses.
+      expect(tenant.sim.requests.length).toBe(before);
+      // (Each simulator has its own certificate authority, and the process trusts the latest one.)
+      const byFullRead = await steward.audit.run('cli', { full: true });
+      expect(openFindings(report)).toEqual(openFindings(byFullRead));
+      expect((await steward.audit.run('cli')).run.collection).toMatchObject({ mode: 'incremental' });
+    } finally {
+      await moved.stop();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { JsonClient, type JsonResponse } from '../http/json-client.js';
+import { checkDeltaLinkOrigin } from '../http/delta.js';
 import type { ODataCollection } from '../http/odata.js';
 import { DEFAULT_CONCURRENCY, type TransportOptions } from '../http/options.js';
 import { linkedPages, type Pages } from '../http/pages.js';
@@ -79,6 +80,7 @@ export class DataverseClient {
 
   /** A change-tracking round: every page to the one with `@odata.deltaLink`. */
   async *changePages<T>(target: DataverseTarget, operation: string, url: string): AsyncIterable<{ items: T[]; deltaLink?: string }> {
+    checkDeltaLinkOrigin('dataverse', operation, url, this.apiRoot(target, operation), target.id);
     for (let link: string | undefined = url; link; ) {
       const response: JsonResponse<ODataCollection<T> & { '@odata.deltaLink'?: string }> = await this.send(target, { operation, url: link, headers: TRACK_CHANGES_HEADERS });
       const items = this.collectionOf(target, operation, response);

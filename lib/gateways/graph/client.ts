@@ -129,6 +129,8 @@ export class GraphClient {
   private readonly lanes: Record<Lane, LimitFunction>;
   private readonly retry: RetryPolicy;
   private readonly scope: string;
+  /** The configured Graph base URL, without a trailing slash. */
+  readonly baseUrl: string;
 
   constructor(options: GraphClientOptions) {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
@@ -138,6 +140,7 @@ export class GraphClient {
     const shared = pLimit(Math.max(1, concurrency - 1));
     this.lanes = { shared, chain: concurrency > 1 ? pLimit(1) : shared };
     const baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = baseUrl;
     const auth = new TokenCredentialAuthenticationProvider(options.credential, { scopes: [this.scope] });
     const chain: Middleware[] = [
       new AuthenticationHandler(auth),

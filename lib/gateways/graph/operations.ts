@@ -9,7 +9,7 @@ import {
   type SubscribedSku,
 } from '../../domain/model.js';
 import { odataQuery as query, odataString, pathSegment, type ODataCollection } from '../http/odata.js';
-import type { DeltaEntry, DeltaPages } from '../http/delta.js';
+import { checkDeltaLinkOrigin, type DeltaEntry, type DeltaPages } from '../http/delta.js';
 import { allPages, type Pages } from '../http/pages.js';
 import { ServiceError } from '../http/service-error.js';
 import { GRAPH_PAGE_SIZE, GraphClient, isOk, type GraphClientOptions } from './client.js';
@@ -155,6 +155,7 @@ export class GraphDirectoryGateway implements DirectoryGateway {
 
   /** A delta round's pages (`@odata.nextLink` to the `@odata.deltaLink`), on the chain lane. */
   private async *deltaPages<T>(operation: string, first: string): AsyncIterable<{ items: T[]; deltaLink?: string }> {
+    checkDeltaLinkOrigin('graph', operation, first, this.graph.baseUrl);
     for (let link: string | undefined = first; link; ) {
       const page: ODataCollection<T> & { '@odata.deltaLink'?: string } = await this.graph.get(operation, link, undefined, 'chain', DELTA_PAGE_HEADERS);
       link = page['@odata.nextLink'];

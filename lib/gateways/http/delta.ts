@@ -1,4 +1,4 @@
-import { ServiceError } from './service-error.js';
+import { ServiceError, type ServiceName } from './service-error.js';
 
 /**
  * The convention of change listings (SPEC §9): Graph delta query and Dataverse change tracking both
@@ -37,7 +37,24 @@ export async function allChanges<T>(pages: DeltaPages<T>): Promise<{ entries: De
  */
 export function isRefusedDeltaToken(error: unknown): boolean {
   if (!(error instanceof ServiceError)) return false;
+  if (error.code === DELTA_LINK_ELSEWHERE) return true;
   if (error.service === 'graph') return error.status === 410 || error.code === 'resyncRequired' || error.code === 'syncStateNotFound' || error.code === 'syncStateInvalid';
   if (error.service === 'dataverse') return error.code === '0x80044352';
   return false;
+}
+
+/** The code of the refusal below: a stored link that points away from the configured service. */
+export const DELTA_LINK_ELSEWHERE = 'deltaLinkElsewhere';
+
+/**
+ * A stored delta link is followed only when it points at the service as configured now: a link kept
+ * from another base URL (a moved endpoint, another cloud, a simulator on another port) is not sent
+ * the bearer token, and reads as a refused token, so the target is read in full and gets a link of
+ * its own. Relative links are the caller's own and always pass.
+ */
+export function checkDeltaLinkOrigin(service: ServiceName, operation: string, link: string, base: string, target?: string): void {
+  if (!/^https?:\/\//i.test(link)) return;
+  const expected = new URL(base).origin.toLowerCase();
+  if (new URL(link).origin.toLowerCase() === expected) return;
+  throw new ServiceError({ service, operation, target, code: DELTA_LINK_ELSEWHERE }, `the stored delta link is not under ${expected}; the target is read in full`);
 }
