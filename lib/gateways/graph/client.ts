@@ -139,8 +139,7 @@ export class GraphClient {
     const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     const shared = pLimit(Math.max(1, concurrency - 1));
     this.lanes = { shared, chain: concurrency > 1 ? pLimit(1) : shared };
-    const baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.baseUrl = baseUrl;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     const auth = new TokenCredentialAuthenticationProvider(options.credential, { scopes: [this.scope] });
     const chain: Middleware[] = [
       new AuthenticationHandler(auth),
@@ -150,11 +149,11 @@ export class GraphClient {
     ];
     for (let i = 0; i < chain.length - 1; i++) chain[i]!.setNext?.(chain[i + 1]!);
     this.client = Client.initWithMiddleware({
-      baseUrl,
+      baseUrl: this.baseUrl,
       defaultVersion: 'v1.0',
       middleware: chain,
       // The client sends the token only to hosts it knows: Graph's own, and these.
-      customHosts: new Set([new URL(baseUrl).hostname]),
+      customHosts: new Set([new URL(this.baseUrl).hostname]),
     });
   }
 

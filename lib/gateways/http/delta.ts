@@ -54,7 +54,8 @@ export const DELTA_LINK_ELSEWHERE = 'deltaLinkElsewhere';
  */
 export function checkDeltaLinkOrigin(service: ServiceName, operation: string, link: string, base: string, target?: string): void {
   if (!/^https?:\/\//i.test(link)) return;
-  const expected = new URL(base).origin.toLowerCase();
-  if (new URL(link).origin.toLowerCase() === expected) return;
+  // URL origins come normalized (scheme and host in lower case, default ports dropped).
+  const expected = new URL(base).origin;
+  if (new URL(link).origin === expected) return;
   throw new ServiceError({ service, operation, target, code: DELTA_LINK_ELSEWHERE }, `the stored delta link is not under ${expected}; the target is read in full`);
 }
