@@ -1,6 +1,6 @@
 import type { CollectionMode as RunCollectionMode } from '../domain/finding.js';
 import type { DirectoryUser, SecurityGroup, SystemUser } from '../domain/model.js';
-import type { ClaimStorage } from './run-data.js';
+import type { ClaimStore } from '../gateways/storage/claims.js';
 
 /**
  * SPEC §9: what an incremental run applies the changes to, per target: the delta links of the last
@@ -11,7 +11,11 @@ import type { ClaimStorage } from './run-data.js';
  * in force, so the next run reads the changes of both nights.
  */
 
-export const DELTA_STATE_FORMAT = 1;
+/**
+ * 2: JSON lines, the records of each list packed as arrays of their values (format 1 was one
+ * JSON document; a state of another format reads as none, so the run after an upgrade is full).
+ */
+export const DELTA_STATE_FORMAT = 2;
 
 /** The blob container of the delta state (beside `audit-claims`). */
 export const DELTA_STATE_CONTAINER = 'audit-delta-state';
@@ -49,29 +53,92 @@ export interface EnvironmentDeltaState {
 
 interface Pointer {
   runId: string;
+  format?: number;
 }
 
 const TENANT_TARGET = 'tenant';
 
+type DeltaState = DirectoryDeltaState | EnvironmentDeltaState;
+
+/** The lists of a state (one line each of their records); the rest of it is the first line. */
+const LISTS = ['users', 'groups', 'rows', 'roleAssignments'] as const;
+type ListName = (typeof LISTS)[number];
+
+/**
+ * A state as JSON lines: first its scalars and the field names of each list, then a line per record
+ * (`[list, ...values in field order]`; a record of another shape keeps its keys: `[list*, {…}]`).
+ * Field names are written once, not once per user (a 100,000-user directory is half key names in
+ * plain JSON), and no line is more than one record, so neither writing nor reading holds the whole
+ * state as one string (SPEC §9, issue 15: the data kept between runs is compact).
+ */
+export function* stateLines(state: DeltaState): Generator<unknown> {
+  const header: Record<string, unknown> = {};
+  const fields: Partial<Record<ListName, string[]>> = {};
+  for (const [key, value] of Object.entries(state)) {
+    if ((LISTS as readonly string[]).includes(key)) {
+      const first = (value as unknown[])[0];
+      if (first && typeof first === 'object' && !Array.isArray(first)) fields[key as ListName] = Object.keys(first);
+    } else header[key] = value;
+  }
+  yield { ...header, fields, lists: LISTS.filter((list) => list in state) };
+  for (const list of LISTS) {
+    const records = (state as unknown as Record<string, unknown[] | undefined>)[list];
+    const names = fields[list];
+    for (const record of records ?? []) {
+      if (Array.isArray(record)) yield [list, ...record];
+      else if (names && sameKeys(record as object, names)) yield [list, ...names.map((name) => (record as Record<string, unknown>)[name])];
+      else yield [`${list}*`, record];
+    }
+  }
+}
+
+function sameKeys(record: object, names: string[]): boolean {
+  const keys = Object.keys(record);
+  // A key whose value is undefined is not written by JSON: such a record keeps its keys.
+  return keys.length === names.length && keys.every((key, index) => key === names[index] && (record as Record<string, unknown>)[key] !== undefined);
+}
+
+/** The state `stateLines` wrote, read line by line. */
+export async function stateFromLines<T extends DeltaState>(values: AsyncIterable<unknown>): Promise<T | null> {
+  let state: Record<string, unknown> | null = null;
+  let fields: Partial<Record<ListName, string[]>> = {};
+  for await (const value of values) {
+    if (!state) {
+      const { fields: names, lists, ...header } = value as Record<string, unknown> & { fields: typeof fields; lists: ListName[] };
+      if (header.format !== DELTA_STATE_FORMAT) return null;
+      fields = names;
+      state = header;
+      for (const list of lists) state[list] = [];
+      continue;
+    }
+    const [tag, ...rest] = value as [string, ...unknown[]];
+    const list = tag.replace(/\*$/, '') as ListName;
+    const names = fields[list];
+    const record = tag.endsWith('*') ? rest[0] : names ? Object.fromEntries(names.map((name, index) => [name, rest[index]])) : rest;
+    (state[list] as unknown[]).push(record);
+  }
+  return state as T | null;
+}
+
 export class DeltaStateStore {
-  constructor(private readonly blobs: ClaimStorage) {}
+  constructor(private readonly blobs: Pick<ClaimStore, 'put' | 'get' | 'putLines' | 'getLines'>) {}
 
   /** The state in force for a target; null when there is none (or of another format). */
-  async current<T extends { format: number }>(targetId: string): Promise<T | null> {
+  async current<T extends DeltaState>(targetId: string): Promise<T | null> {
     const pointer = await this.blobs.get<Pointer>(targetId, 'current');
-    if (!pointer) return null;
-    const state = await this.blobs.get<T>(targetId, `runs/${pointer.runId}`);
-    return state && state.format === DELTA_STATE_FORMAT ? state : null;
+    if (!pointer || pointer.format !== DELTA_STATE_FORMAT) return null;
+    const lines = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
+    return lines ? stateFromLines<T>(lines) : null;
   }
 
   /** Writes a run's state for a target, not yet in force. */
-  stage(targetId: string, runId: string, state: DirectoryDeltaState | EnvironmentDeltaState): Promise<void> {
-    return this.blobs.put(targetId, `runs/${runId}`, state);
+  stage(targetId: string, runId: string, state: DeltaState): Promise<void> {
+    return this.blobs.putLines(targetId, `runs/${runId}`, stateLines(state));
   }
 
   /** The target succeeded in this run: its staged state is the one in force. */
   commit(targetId: string, runId: string): Promise<void> {
-    return this.blobs.put(targetId, 'current', { runId } satisfies Pointer);
+    return this.blobs.put(targetId, 'current', { runId, format: DELTA_STATE_FORMAT } satisfies Pointer);
   }
 
   currentDirectory(): Promise<DirectoryDeltaState | null> {
