@@ -11,7 +11,10 @@ import { defineRoute, json } from '../pipeline.js';
  * lib/report/paths.ts.
  */
 
-const RUN_ID = z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'expected a run id');
+const RUN_ID = z
+  .string()
+  .regex(/^[0-9A-Za-z-]{1,64}$/, 'expected a run id')
+  .meta({ title: 'Run ID', description: 'The id of the audit run.' });
 
 const CONTENT: Record<ReportFormat, Record<string, string>> = {
   // The page loads nothing (its own CSP says so too); the header keeps a browser to that.
@@ -26,11 +29,12 @@ function answerOf(answer: RunReportAnswer): ApiResponse {
   return { status: 200, headers: { ...CONTENT[answer.format], ...disposition }, text: answer.body };
 }
 
-function reportRoute(name: string, route: string, format: ReportFormat, summary: string, read: (audit: AuditRunner, runId: string | undefined) => Promise<RunReportAnswer>) {
+function reportRoute(name: string, route: string, format: ReportFormat, [operationId, summary, description]: [string, string, string], read: (audit: AuditRunner, runId: string | undefined) => Promise<RunReportAnswer>) {
   const withRunId = route.includes('{runId}');
   return defineRoute({
     name,
-    summary,
+    // A page or a file for a browser (a link in the alert, the Teams card): not a connector action.
+    doc: { operationId, summary, description, browserOnly: CONTENT[format]['content-type']!.split(';')[0]!, polls: true },
     methods: ['GET'],
     route,
     role: 'Steward.Read',
@@ -43,8 +47,32 @@ function reportRoute(name: string, route: string, format: ReportFormat, summary:
 }
 
 export const reportRoutes = [
-  reportRoute('audits-report', 'audits/{runId}/report', 'html', 'Get the report page of an audit run', (audit, runId) => audit.report(runId!, 'html')),
-  reportRoute('audits-latest-report', 'audits/latest/report', 'html', 'Get the report page of the latest audit run', (audit) => audit.latestReport('html')),
-  reportRoute('audits-findings-csv', 'audits/{runId}/findings.csv', 'csv', 'Get the findings of an audit run as CSV', (audit, runId) => audit.report(runId!, 'csv')),
-  reportRoute('audits-latest-findings-csv', 'audits/latest/findings.csv', 'csv', 'Get the findings of the latest audit run as CSV', (audit) => audit.latestReport('csv')),
+  reportRoute(
+    'audits-report',
+    'audits/{runId}/report',
+    'html',
+    ['GetAuditReport', 'Get the report page of an audit run', 'Returns the self-contained HTML report page of a finished audit run.'],
+    (audit, runId) => audit.report(runId!, 'html'),
+  ),
+  reportRoute(
+    'audits-latest-report',
+    'audits/latest/report',
+    'html',
+    ['GetLatestAuditReport', 'Get the report page of the latest audit run', 'Returns the self-contained HTML report page of the newest audit run.'],
+    (audit) => audit.latestReport('html'),
+  ),
+  reportRoute(
+    'audits-findings-csv',
+    'audits/{runId}/findings.csv',
+    'csv',
+    ['GetAuditFindingsCsv', 'Get the findings of an audit run as CSV', 'Returns the findings of a finished audit run as a CSV file.'],
+    (audit, runId) => audit.report(runId!, 'csv'),
+  ),
+  reportRoute(
+    'audits-latest-findings-csv',
+    'audits/latest/findings.csv',
+    'csv',
+    ['GetLatestAuditFindingsCsv', 'Get the findings of the latest audit run as CSV', 'Returns the findings of the newest audit run as a CSV file.'],
+    (audit) => audit.latestReport('csv'),
+  ),
 ];
