@@ -29,10 +29,10 @@ type Validator = ((data: unknown) => boolean) & { errors?: { instancePath: strin
 
 function schemaValidators(schemasDir: string): Record<'definition' | 'properties' | 'settings', Validator> {
   // The Swagger schema is draft-04 (it refers to the draft-04 meta-schema); paconn's are draft-07.
-  const draft04 = new AjvDraft04({ strict: false, allErrors: true });
-  addFormats(draft04 as never);
-  const draft07 = new Ajv({ strict: false, allErrors: true });
-  addFormats(draft07 as never);
+  const draft04 = new AjvDraft04.default({ strict: false, allErrors: true });
+  addFormats.default(draft04 as never);
+  const draft07 = new Ajv.default({ strict: false, allErrors: true });
+  addFormats.default(draft07 as never);
   return {
     definition: draft04.compile(schema(schemasDir, 'apiDefinition.swagger.schema.json')) as Validator,
     properties: draft07.compile(asDraft07(schema(schemasDir, 'paconn-apiProperties.schema.json'))) as Validator,
