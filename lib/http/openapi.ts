@@ -110,7 +110,7 @@ function problemResponses(route: RouteDefinition): Record<string, unknown> {
   return {
     '400': { description: 'Bad input: every bad field is named in errors[].' },
     ...(route.authLevel === 'anonymous' ? {} : { '401': { description: 'Missing or wrong function key.' }, '403': { description: 'The caller lacks the app role.' } }),
-    ...(route.contract.params ? { '404': { description: 'Unknown user, environment, role, org or run.' } } : {}),
+    ...(route.authLevel === 'anonymous' ? {} : { '404': { description: 'Unknown user, environment, role, licence, org or run.' } }),
     ...(route.mutation ? { '409': { description: 'Refused by a rule (cap of 7, E5, D3, read-only mode); factId names it.' } } : {}),
     '503': { description: 'Upstream throttling outlasted the retries: retry after Retry-After seconds.', headers: { 'Retry-After': { type: 'integer', description: 'Seconds to wait.' } } },
     default: { description: 'A problem (RFC 9457, application/problem+json).', schema: { $ref: '#/definitions/Problem' } },
