@@ -36,6 +36,32 @@ export const environmentAnswer = field(
   'The environment the operation acted on.',
 );
 
+/** lib/operations/views.ts `DirectoryUserView`: the account as the directory has it. */
+export const directoryUserAnswer = field(
+  record({
+    id: text('User ID', 'The Entra object id of the user.'),
+    userPrincipalName: text('User Principal Name', 'The sign-in name of the user.'),
+    displayName: text('Display Name', 'The name shown for the user.'),
+    givenName: maybeText('Given Name', 'The first name of the user, or null.'),
+    surname: maybeText('Surname', 'The last name of the user, or null.'),
+    jobTitle: maybeText('Job Title', 'The job title of the user, or null.'),
+    usageLocation: maybeText('Usage Location', 'The two-letter country code where the user works, or null.'),
+    accountEnabled: yesNo('Account Enabled', 'True when the account can sign in.'),
+    userType: oneOf(['Member', 'Guest'], 'User Type', 'Member or Guest.'),
+    onPremisesSyncEnabled: field(z.boolean().nullable(), 'Synced From On-Premises', 'True when the account is synced from on-premises Active Directory, else null or false.'),
+    licenses: list(
+      record({
+        skuId: text('SKU ID', 'The id of the licence.'),
+        skuPartNumber: maybeText('SKU Part Number', 'The part number of the licence, or null when the tenant does not list it.'),
+      }),
+      'Licenses',
+      'The licences the user holds.',
+    ),
+  }),
+  'User',
+  'The Entra account.',
+);
+
 export const userRefAnswer = field(
   record({
     id: text('User ID', 'The Entra object id of the user.'),

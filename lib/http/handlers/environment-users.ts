@@ -6,6 +6,7 @@ import { setAccessMode } from '../../operations/set-access-mode.js';
 import { syncUser } from '../../operations/sync-user.js';
 import {
   changesAnswer,
+  directoryUserAnswer,
   environmentAnswer,
   field,
   maybeSystemUserAnswer,
@@ -114,11 +115,7 @@ const licenseDeadlineAnswer = text('License Deadline', 'While a licence propagat
 export const enableAnswer = record({
   state: oneOf(['enabled', 'pending'], 'State', 'enabled, or pending while the row is being added.'),
   licenseDeadline: licenseDeadlineAnswer,
-  user: field(
-    record({ id: text('User ID', 'The Entra object id of the user.'), userPrincipalName: text('User Principal Name', 'The sign-in name of the user.') }),
-    'User',
-    'The Entra user.',
-  ),
+  user: directoryUserAnswer,
   environment: environmentAnswer,
   systemUser: maybeSystemUserAnswer,
   changes: changesAnswer,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createUser } from '../../operations/create-user.js';
-import { environmentAnswer, field, list, record, text, texts, yesNo, maybeText, oneOf } from '../answer-schemas.js';
+import { directoryUserAnswer, environmentAnswer, list, oneOf, record, text, texts, yesNo } from '../answer-schemas.js';
 import { defineRoute, json } from '../pipeline.js';
 import { environmentId, flag, optionalText, skuReference, userPrincipalName } from '../validation.js';
 
@@ -47,31 +47,6 @@ const createUserBody = z
     // Checked even when other fields are bad, so one answer names every bad field.
     when: (payload) => typeof payload.value === 'object' && payload.value !== null,
   });
-
-const directoryUserAnswer = field(
-  record({
-    id: text('User ID', 'The Entra object id of the user.'),
-    userPrincipalName: text('User Principal Name', 'The sign-in name of the user.'),
-    displayName: text('Display Name', 'The name shown for the user.'),
-    givenName: maybeText('Given Name', 'The first name of the user, or null.'),
-    surname: maybeText('Surname', 'The last name of the user, or null.'),
-    jobTitle: maybeText('Job Title', 'The job title of the user, or null.'),
-    usageLocation: maybeText('Usage Location', 'The two-letter country code where the user works, or null.'),
-    accountEnabled: yesNo('Account Enabled', 'True when the account can sign in.'),
-    userType: oneOf(['Member', 'Guest'], 'User Type', 'Member or Guest.'),
-    onPremisesSyncEnabled: field(z.boolean().nullable(), 'Synced From On-Premises', 'True when the account is synced from on-premises Active Directory, else null or false.'),
-    licenses: list(
-      record({
-        skuId: text('SKU ID', 'The id of the licence.'),
-        skuPartNumber: maybeText('SKU Part Number', 'The part number of the licence, or null when the tenant does not list it.'),
-      }),
-      'Licenses',
-      'The licences the user holds.',
-    ),
-  }),
-  'User',
-  'The Entra account.',
-);
 
 /** The answer of `POST /api/users`: 201 with what was done, 200 when the UPN already existed. */
 export const createUserAnswer = record({
