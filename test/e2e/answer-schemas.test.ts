@@ -135,6 +135,18 @@ describe('every success answer matches its documented schema', () => {
     checked.add('suppressions-delete');
   });
 
+  it('the list operations search, and refuse a malformed, unknown or database-less environment', async () => {
+    const found = await h.call('GET', `environments/${ENV.sales}/users?search=${encodeURIComponent(upn('alice'))}`);
+    expect(found.body.value.map((u: { domainName: string }) => u.domainName)).toEqual([upn('alice')]);
+    const bad = await h.call('GET', 'environments/bad%20env/roles');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['#/env']);
+    expect((await h.call('GET', 'environments/0b5c1f8e-0000-4000-8000-000000000000/users')).status).toBe(404);
+    const noDatabase = await h.call('GET', `environments/${ENV.noDatabase}/roles`);
+    expect(noDatabase.status).toBe(409);
+    expect(noDatabase.body.factId).toBe('D3');
+  });
+
   it('left no JSON operation unchecked', () => {
     const json = apiRoutes.filter((r) => !r.contract.browserOnly).map((r) => r.name);
     expect([...checked].sort()).toEqual(json.sort());
