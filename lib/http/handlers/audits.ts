@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuditRunner } from '../../audit/runner.js';
 import type { StoredFinding } from '../../domain/finding.js';
 import { count, field, list, maybeText, oneOf, record, text, texts, yesNo } from '../answer-schemas.js';
 import { defineRoute, json } from '../pipeline.js';
@@ -174,6 +175,13 @@ function findingView(f: StoredFinding & { suppressed: boolean }) {
   };
 }
 
+/** A run, or the newest for `latest`: 200 once finished; while running 202, polling the run by its id (`latest` could move on). */
+async function runAnswer(audit: AuditRunner, runId: string, link: (path: string) => string) {
+  const run = runId === LATEST ? await audit.latestRun() : await audit.getRun(runId);
+  if (run.status === 'running') return json(202, run, { 'retry-after': '10', location: link(`/api/audits/${encodeURIComponent(run.runId)}`) });
+  return json(200, run);
+}
+
 export const auditRoutes = [
   defineRoute({
     name: 'audits-start',
@@ -209,16 +217,17 @@ export const auditRoutes = [
     doc: {
       operationId: 'GetLatestAuditRun',
       summary: 'Get the latest audit run',
-      description: 'Returns the newest audit run; the connector calls Get an audit run with the run id latest instead.',
+      description: 'Returns the newest audit run, as Get an audit run does with the run id latest, which the connector uses instead.',
       answer: auditRunAnswer,
+      polls: true,
       connector: false,
     },
     methods: ['GET'],
     route: 'audits/latest',
     role: 'Steward.Read',
     mutation: false,
-    async run({ audit }) {
-      return json(200, await audit.latestRun());
+    async run({ audit, link }) {
+      return runAnswer(audit, LATEST, link);
     },
   }),
   defineRoute({
@@ -235,9 +244,8 @@ export const auditRoutes = [
     role: 'Steward.Read',
     mutation: false,
     params: z.object({ runId: RUN_ID }),
-    async run({ audit, params }) {
-      const run = params.runId === LATEST ? await audit.latestRun() : await audit.getRun(params.runId);
-      return run.status === 'running' ? json(202, run, { 'retry-after': '10' }) : json(200, run);
+    async run({ audit, params, link }) {
+      return runAnswer(audit, params.runId, link);
     },
   }),
   defineRoute({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AuditRunner, RunReportAnswer } from '../../audit/runner.js';
 import type { ReportFormat } from '../../audit/run-report.js';
 import { REPORT_CONTENT_SECURITY_POLICY } from '../../report/html.js';
+import { findingsCsvPath, reportPath } from '../../report/paths.js';
 import type { ApiResponse } from '../api.js';
 import { defineRoute, json } from '../pipeline.js';
 
@@ -22,9 +23,12 @@ const CONTENT: Record<ReportFormat, Record<string, string>> = {
   csv: { 'content-type': 'text/csv; charset=utf-8', 'x-content-type-options': 'nosniff' },
 };
 
-function answerOf(answer: RunReportAnswer): ApiResponse {
+function answerOf(answer: RunReportAnswer, format: ReportFormat, link: (path: string) => string): ApiResponse {
   // Still running: the pattern Power Automate polls, as GET /audits/{runId} answers it.
-  if (answer.kind === 'running') return json(202, { runId: answer.run.runId, status: answer.run.status }, { 'retry-after': '10' });
+  if (answer.kind === 'running') {
+    const path = format === 'html' ? reportPath(answer.run.runId) : findingsCsvPath(answer.run.runId);
+    return json(202, { runId: answer.run.runId, status: answer.run.status }, { 'retry-after': '10', location: link(path) });
+  }
   const disposition: Record<string, string> = answer.format === 'csv' ? { 'content-disposition': `attachment; filename="steward-findings-${answer.run.runId}.csv"` } : {};
   return { status: 200, headers: { ...CONTENT[answer.format], ...disposition }, text: answer.body };
 }
@@ -40,8 +44,8 @@ function reportRoute(name: string, route: string, format: ReportFormat, [operati
     role: 'Steward.Read',
     mutation: false,
     params: withRunId ? z.object({ runId: RUN_ID }) : undefined,
-    async run({ audit, params }) {
-      return answerOf(await read(audit, (params as { runId?: string } | undefined)?.runId));
+    async run({ audit, params, link }) {
+      return answerOf(await read(audit, (params as { runId?: string } | undefined)?.runId), format, link);
     },
   });
 }
