@@ -3,7 +3,8 @@ import { DOCUMENTED_AS } from './validation.js';
 
 /**
  * zod → the JSON Schema subset Swagger 2.0 (and so a Power Automate connector) accepts. zod v4's
- * own export (draft-04) is the start; Swagger 2.0 has no `anyOf`/`oneOf`/`const`/type arrays, and
+ * own export (draft-04) is the start; Swagger 2.0 has no `anyOf`/`oneOf`/`const`/type arrays or
+ * null (a nullable field keeps its type and says `x-nullable`), and
  * Power Automate names a property by `x-ms-summary`, which the schemas carry as their `title`.
  */
 
@@ -17,8 +18,11 @@ export function toSwaggerSchema(schema: JsonSchema): JsonSchema {
     if ((key === 'anyOf' || key === 'oneOf') && Array.isArray(value)) {
       const first = (value as JsonSchema[]).find((v) => v.type !== 'null') ?? (value as JsonSchema[])[0];
       if (first) Object.assign(out, { ...toSwaggerSchema(first), ...out });
+      if ((value as JsonSchema[]).some((v) => v.type === 'null')) out['x-nullable'] = true;
       continue;
     }
+    // zod's bounds of an integer are the safe integers: no bound a reader needs to see.
+    if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) === Number.MAX_SAFE_INTEGER) continue;
     if (key === 'title') {
       out['x-ms-summary'] = value;
       continue;
@@ -38,6 +42,8 @@ export function toSwaggerSchema(schema: JsonSchema): JsonSchema {
     }
     if (Array.isArray(value) && key === 'type') {
       out.type = (value as string[]).find((t) => t !== 'null') ?? 'string';
+      // Swagger 2.0 has no null type: `x-nullable` (the AutoRest extension) says a null may come.
+      if ((value as string[]).includes('null')) out['x-nullable'] = true;
       continue;
     }
     out[key] = value;
