@@ -108,7 +108,7 @@ const SUCCESS_TEXT: Record<number, string> = { 200: 'Done.', 201: 'Created.', 20
 /** Problem answers are described, not typed: one schema (`default`) for all of them, none competing with the success schema. */
 function problemResponses(route: RouteDefinition): Record<string, unknown> {
   return {
-    '400': { description: 'Bad input: every bad field is named in errors[].' },
+    ...(route.contract.params || route.contract.query || route.contract.body ? { '400': { description: 'Bad input: every bad field is named in errors[].' } } : {}),
     ...(route.authLevel === 'anonymous' ? {} : { '401': { description: 'Missing or wrong function key.' }, '403': { description: 'The caller lacks the app role.' } }),
     ...(route.authLevel === 'anonymous' ? {} : { '404': { description: 'Unknown user, environment, role, licence, org or run.' } }),
     ...(route.mutation ? { '409': { description: 'Refused by a rule (cap of 7, E5, D3, read-only mode); factId names it.' } } : {}),

@@ -114,6 +114,10 @@ describe('OpenAPI document (GET /api/openapi.json)', () => {
       expect(o.responses.default?.schema).toEqual({ $ref: '#/definitions/Problem' });
     }
     expect(doc.produces).toEqual(['application/json']);
+    // Swagger 2.0 has no null type: a field that may be null keeps its type and says so.
+    const diagnosis = doc.paths['/environments/{env}/users/{user}/diagnosis']!.get!.responses['200']!.schema!.properties as Record<string, Record<string, unknown>>;
+    expect(diagnosis.currentRow).toMatchObject({ type: 'object', 'x-nullable': true, 'x-ms-summary': 'Current Row' });
+    expect(diagnosis.verdict).not.toHaveProperty('x-nullable');
   });
 
   it('documents the polled answer of POST /audits: 202 with Location, then the finished run', () => {
