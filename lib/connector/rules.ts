@@ -279,7 +279,8 @@ export const RULES: Rule[] = [
   },
   {
     id: 'connector-metadata',
-    source: { url: SUBMISSION, rule: 'x-ms-connector-metadata: Website, Privacy policy and Categories' },
+    // The category names are those the certified connectors of microsoft/PowerPlatformConnectors use.
+    source: { url: SUBMISSION, rule: 'x-ms-connector-metadata: Website, Privacy policy and Categories (one of the offered categories)' },
     check: ({ definition }) => {
       const metadata = (definition['x-ms-connector-metadata'] ?? []) as { propertyName: string; propertyValue: string }[];
       const value = (name: string) => metadata.find((m) => m.propertyName === name)?.propertyValue;
@@ -309,7 +310,8 @@ export const RULES: Rule[] = [
   },
   {
     id: 'icon',
-    source: { url: SUBMISSION, rule: 'Connector icon: PNG, 230 × 230 pixels, non-white and non-transparent background' },
+    // Also what certification reviewers ask of a merged connector (microsoft/PowerPlatformConnectors pull request 3473).
+    source: { url: SUBMISSION, rule: 'Connector icon: PNG, 230 × 230 pixels, background neither white nor transparent' },
     check: ({ icon }) => {
       const png = icon ? readPng(icon) : null;
       if (!png) return [violation('icon', 'icon.png', 'no PNG icon')];
