@@ -52,8 +52,39 @@ export interface RouteDefinition {
   role?: AppRole;
   /** True for calls that change something (refused in read-only mode, idempotency keys apply). */
   mutation: boolean;
-  /** What the route accepts, for the OpenAPI document (the same schemas validate the requests). */
-  contract?: { summary?: string; params?: ZodType; query?: ZodType; body?: ZodType };
+  /**
+   * What the route accepts and answers, for the OpenAPI document and the connector package: the
+   * same zod schemas validate the requests, and the tests check every success body against `answer`.
+   */
+  contract: RouteContract;
   /** Runs the route's whole pipeline over the composed app (its gateways and the audit runner). */
   handle(request: ApiRequest, app: Steward): Promise<ApiResponse>;
+}
+
+/** Where an operation is offered: `x-ms-visibility` of the connector (important, advanced or internal). */
+export type OperationVisibility = 'important' | 'advanced' | 'internal';
+
+export interface RouteContract {
+  /** PascalCase, unique: the connector's operation id (`CreateUser`). */
+  operationId: string;
+  /** Sentence case, no trailing period, at most 80 characters: the action's name in a flow. */
+  summary: string;
+  /** A full sentence: what the operation does and answers. */
+  description: string;
+  params?: ZodType;
+  query?: ZodType;
+  body?: ZodType;
+  /** The success answer's body (objects open to extra fields); undefined: no body (204) or not JSON. */
+  answer?: ZodType;
+  /** Success statuses that carry `answer` (default 200); a 202 poll is described separately. */
+  success: number[];
+  /** The body of a 202 answer when it is not `answer` (POST /audits: the run started, poll Location). */
+  accepted?: ZodType;
+  /** The 202 + Location + Retry-After pattern Power Automate polls. */
+  polls: boolean;
+  visibility?: OperationVisibility;
+  /** False: in /api/openapi.json only, not an action of the connector (health, the document itself, a duplicate). */
+  connector: boolean;
+  /** A page or file for browsers (`text/html`, `text/csv`): in /api/openapi.json, never in the connector. */
+  browserOnly?: string;
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { AuditRunner } from '../audit/runner.js';
 import type { AppServices, Steward } from '../services.js';
 import { ConcurrentChangeRefusal } from '../domain/errors.js';
-import type { ApiRequest, ApiResponse, AppRole, RouteDefinition } from './api.js';
+import type { ApiRequest, ApiResponse, AppRole, RouteContract, RouteDefinition } from './api.js';
 import { IdempotencyStore, requestHash, type IdempotencyClaim } from './idempotency.js';
 import { cleanTarget, outcomeOf, writeOperationLog } from './operation-log.js';
 import {
@@ -52,8 +52,11 @@ type Schema = z.ZodType | undefined;
 
 export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
   name: string;
-  /** One line for the OpenAPI document (Power Automate shows it as the action's name). */
-  summary?: string;
+  /**
+   * The route's contract for the OpenAPI document and the connector (lib/http/api.ts
+   * `RouteContract`): operation id, summary, description, the answer's schema and where it is offered.
+   */
+  doc: RouteDoc;
   methods: RouteDefinition['methods'];
   route: string;
   /** Anonymous routes (health) take no role and are not written to the operation log. */
@@ -70,6 +73,10 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   secretFields?: readonly string[];
   run(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<ApiResponse>;
 }
+
+/** What a route says about itself; defaults: success 200, no polling, offered in the connector. */
+export type RouteDoc = Pick<RouteContract, 'operationId' | 'summary' | 'description'> &
+  Partial<Pick<RouteContract, 'answer' | 'success' | 'accepted' | 'polls' | 'visibility' | 'connector' | 'browserOnly'>>;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -96,7 +103,15 @@ export function defineRoute<
     authLevel: spec.authLevel ?? 'function',
     role: spec.role,
     mutation: spec.mutation,
-    contract: { summary: spec.summary, params: spec.params, query: spec.query, body: spec.body },
+    contract: {
+      success: [200],
+      polls: false,
+      connector: true,
+      ...spec.doc,
+      params: spec.params,
+      query: spec.query,
+      body: spec.body,
+    },
     handle: (request, app) => executeRoute(spec, request, app),
   };
 }

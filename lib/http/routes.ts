@@ -3,6 +3,7 @@ import { applicationUserRoutes } from './handlers/application-users.js';
 import { auditRoutes } from './handlers/audits.js';
 import { diagnosisRoutes } from './handlers/diagnosis.js';
 import { healthRoutes } from './handlers/health.js';
+import { inventoryRoutes } from './handlers/inventory.js';
 import { openApiRoutes } from './handlers/openapi.js';
 import { reportRoutes } from './handlers/reports.js';
 import { environmentUserRoutes } from './handlers/environment-users.js';
@@ -20,6 +21,8 @@ export const apiRoutes: RouteDefinition[] = [
   ...environmentUserRoutes,
   ...applicationUserRoutes,
   ...salesforceRoutes,
+  // What a flow picks from (the connector's x-ms-dynamic-values).
+  ...inventoryRoutes,
   // Diagnose and Salesforce readiness.
   ...diagnosisRoutes,
   // Audits, findings, suppressions.

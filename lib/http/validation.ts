@@ -9,6 +9,46 @@ import { validationProblem, type FieldError } from './problem.js';
 
 // ── Field schemas shared by the routes ───────────────────────────────────────────────────────
 
+/**
+ * What the OpenAPI document and the connector say about a parameter (zod metadata, read by
+ * lib/http/openapi-schema.ts): `title` becomes `x-ms-summary`, and the pickers of Power Automate
+ * (`x-ms-dynamic-values`) list the values from Steward's own list operations.
+ */
+export const PARAMETER_DOCS = {
+  env: {
+    title: 'Environment',
+    description: 'The Power Platform environment id (a GUID, or Default-<tenant id>).',
+    'x-ms-dynamic-values': { operationId: 'ListEnvironments', 'value-collection': 'value', 'value-path': 'id', 'value-title': 'displayName' },
+  },
+  user: {
+    title: 'User',
+    description: 'The user principal name (name@domain) or the Entra object id of the user.',
+    'x-ms-dynamic-values': {
+      operationId: 'ListEnvironmentUsers',
+      parameters: { env: { parameter: 'env' } },
+      'value-collection': 'value',
+      'value-path': 'domainName',
+      'value-title': 'fullName',
+    },
+  },
+  org: {
+    title: 'Salesforce Org',
+    description: 'The Salesforce org id (00D followed by 12 or 15 characters).',
+    'x-ms-dynamic-values': { operationId: 'ListSalesforceOrgs', 'value-collection': 'value', 'value-path': 'orgId', 'value-title': 'name' },
+  },
+  role: {
+    title: 'Security Role',
+    description: 'The name or id of a security role of the environment.',
+    'x-ms-dynamic-values': {
+      operationId: 'ListEnvironmentRoles',
+      parameters: { env: { parameter: 'env' } },
+      'value-collection': 'value',
+      'value-path': 'roleId',
+      'value-title': 'name',
+    },
+  },
+} as const;
+
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /**
@@ -28,17 +68,20 @@ export const userPrincipalName = z
 export const userReference = z
   .string()
   .max(113, 'expected a user principal name or an Entra object id')
-  .refine((value) => GUID.test(value) || UPN.test(value), 'expected a user principal name (name@domain) or an Entra object id (GUID)');
+  .refine((value) => GUID.test(value) || UPN.test(value), 'expected a user principal name (name@domain) or an Entra object id (GUID)')
+  .meta(PARAMETER_DOCS.user);
 
 /** `{env}`: a Power Platform environment id (a GUID, or `Default-<tenant id>`). */
 export const environmentId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected a Power Platform environment id');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected a Power Platform environment id')
+  .meta(PARAMETER_DOCS.env);
 
 /** `{org}`: a Salesforce org id (15 or 18 characters, `00D…`). */
 export const salesforceOrgId = z
   .string()
-  .regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'expected a Salesforce org id (00D…, 15 or 18 characters)');
+  .regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'expected a Salesforce org id (00D…, 15 or 18 characters)')
+  .meta(PARAMETER_DOCS.org);
 
 /** A license: a SKU part number (`DYN365_ENTERPRISE_SALES`) or a SKU id (GUID). */
 export const skuReference = z
@@ -46,7 +89,12 @@ export const skuReference = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$/, 'expected a SKU part number (e.g. DYN365_ENTERPRISE_SALES) or a SKU id');
 
 /** A security role by name or id. */
-export const roleReference = z.string().trim().min(1, 'expected a role name or id').max(100, 'a role name has at most 100 characters');
+export const roleReference = z
+  .string()
+  .trim()
+  .min(1, 'expected a role name or id')
+  .max(100, 'a role name has at most 100 characters')
+  .meta(PARAMETER_DOCS.role);
 
 /**
  * A finding's subject as the suppression routes carry it: in a body, and as the last segment of
@@ -59,7 +107,8 @@ export const subjectId = z
   .min(1, 'expected a subject id, or * for the whole check')
   .max(200, 'at most 200 characters')
   .regex(/^[^/\\?#%]+$/, 'a subject id cannot contain / \\ ? # or %')
-  .refine((value) => !/^\.{1,2}$/.test(value), 'a subject id cannot be . or ..');
+  .refine((value) => !/^\.{1,2}$/.test(value), 'a subject id cannot be . or ..')
+  .meta({ title: 'Subject ID', description: 'The subject of the finding (a user, a licence or a row), or * for the whole check.' });
 
 /**
  * Optional free text: Power Automate sends `null` or `""` for an empty dynamic value, both mean
@@ -85,8 +134,15 @@ export const noBody = z
   .transform(() => ({}) as Record<string, never>);
 
 /** A body that is a JSON object, or no body at all (then every field takes its default). */
-export const optionalBody = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === undefined || value === null ? {} : value), schema);
+export const optionalBody = <T extends z.ZodType>(schema: T) => {
+  const body = z.preprocess((value) => (value === undefined || value === null ? {} : value), schema);
+  // The document describes the object itself: the preprocess step has no JSON Schema of its own.
+  DOCUMENTED_AS.set(body, schema);
+  return body;
+};
+
+/** Schemas whose JSON Schema is another's (optionalBody's preprocess is described by its object). */
+export const DOCUMENTED_AS = new WeakMap<z.ZodType, z.ZodType>();
 
 // ── Parsing a request ────────────────────────────────────────────────────────────────────────
 

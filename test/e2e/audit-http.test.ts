@@ -121,6 +121,11 @@ describe('the audit API', () => {
       const running = await call('GET', location);
       expect(running.status).toBe(202);
       expect(running.body).toMatchObject({ runId, status: 'running' });
+      // Power Automate keeps polling where the 202 points: the run itself, also when read as `latest`.
+      expect(running.headers?.location).toBe(location);
+      const latest = await call('GET', 'audits/latest');
+      expect(latest.status).toBe(202);
+      expect(latest.headers?.location).toBe(location);
       expect(Number(running.headers?.['retry-after'])).toBeGreaterThan(0);
     } finally {
       await release(); // whatever failed above, the run finishes for the tests after this one

@@ -136,6 +136,7 @@ describe('the report of a run', () => {
     const running = await get('audits/20990101T000000-0000beef/report');
     expect(running.status).toBe(202);
     expect(Number(running.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(new URL(running.headers.get('location')!).pathname).toBe('/api/audits/20990101T000000-0000beef/report');
     expect(JSON.parse(running.text)).toEqual({ runId: '20990101T000000-0000beef', status: 'running' });
   });
 });

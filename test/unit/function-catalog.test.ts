@@ -80,6 +80,14 @@ describe('the function catalog', () => {
     expect(routes).toEqual(expect.arrayContaining(['POST audits', 'GET audits/{runId}', 'GET audits/latest', 'GET findings']));
   });
 
+  it('serves the list routes behind the connector pickers, beside the routes on one user', () => {
+    const routes = http.flatMap((f) => f.methods.map((m) => `${m} ${f.route}`));
+    expect(routes).toEqual(expect.arrayContaining(['GET environments', 'GET environments/{env}/users', 'GET environments/{env}/roles', 'GET salesforce/orgs']));
+    for (const name of ['environments-list', 'environment-users-list', 'environment-roles-list', 'salesforce-orgs-list']) {
+      expect(apiRoutes.find((r) => r.name === name)?.role, name).toBe('Steward.Read');
+    }
+  });
+
   it('runs the nightly audit from the STEWARD_AUDIT_SCHEDULE app setting, not on start-up', () => {
     expect(timers).toHaveLength(1);
     expect(timers[0]).toMatchObject({ name: 'audit-nightly', schedule: '%STEWARD_AUDIT_SCHEDULE%', runOnStartup: false });

@@ -12,6 +12,7 @@ const echo = (name: string, route: string, authLevel: RouteDefinition['authLevel
   authLevel,
   role: 'Steward.Read',
   mutation: false,
+  contract: { operationId: 'Echo', summary: 'Echo', description: 'Echoes the request.', success: [200], polls: false, connector: true },
   handle: async (request) => json(200, { name, params: request.params, principal: request.principal.id }),
 });
 

@@ -13,6 +13,7 @@ function countingRoute(behaviour: (n: number) => Promise<unknown> | unknown = ()
   let runs = 0;
   const route = defineRoute({
     name: 'things-create',
+    doc: { operationId: 'Things', summary: 'Things', description: 'Things.' },
     methods: ['POST'],
     route: 'things/{thing}',
     role: 'Steward.Manage',
@@ -31,6 +32,7 @@ function countingRoute(behaviour: (n: number) => Promise<unknown> | unknown = ()
 
 const readRoute = defineRoute({
   name: 'things-read',
+  doc: { operationId: 'Things', summary: 'Things', description: 'Things.' },
   methods: ['GET'],
   route: 'things/{thing}',
   role: 'Steward.Read',
@@ -158,6 +160,7 @@ describe('the route pipeline', () => {
     let busyRuns = 0;
     const busy = defineRoute({
       name: 'things-busy',
+      doc: { operationId: 'Things', summary: 'Things', description: 'Things.' },
       methods: ['POST'],
       route: 'busy/{thing}',
       role: 'Steward.Manage',
@@ -210,6 +213,7 @@ describe('the route pipeline', () => {
     const services = memoryServices();
     const route = defineRoute({
       name: 'things-tag',
+      doc: { operationId: 'Things', summary: 'Things', description: 'Things.' },
       methods: ['POST'],
       route: 'things/{thing}/tags',
       role: 'Steward.Manage',

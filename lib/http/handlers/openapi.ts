@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import type { RouteDefinition } from '../api.js';
 import { buildOpenApiDocument } from '../openapi.js';
 import { defineRoute, json } from '../pipeline.js';
@@ -22,7 +23,14 @@ export function openApiRoutes(routes: () => readonly RouteDefinition[]) {
   return [
     defineRoute({
       name: 'openapi',
-      summary: 'OpenAPI 2.0 document of this API',
+      // The document itself is no action of the connector it describes.
+      doc: {
+        operationId: 'GetOpenApiDocument',
+        summary: 'Get the OpenAPI document',
+        description: 'Returns this OpenAPI 2.0 document, importable as a custom connector.',
+        answer: z.looseObject({ swagger: z.literal('2.0').meta({ title: 'Swagger', description: 'The OpenAPI version, 2.0.' }) }),
+        connector: false,
+      },
       methods: ['GET'],
       route: 'openapi.json',
       role: 'Steward.Read',
