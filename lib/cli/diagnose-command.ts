@@ -1,11 +1,16 @@
 import { diagnose } from '../diagnose/diagnose.js';
 import { salesforceReadiness } from '../diagnose/readiness.js';
+import { resolveEnvironment, resolveEnvironmentUser, resolveSalesforceOrg } from '../inventory/inventory.js';
+import { EXIT } from './exit-codes.js';
 import { openRuntime } from './runtime.js';
 
 export async function runDiagnoseCommand(options: { fixture?: string; storage?: string; environment: string; user: string; json?: boolean }) {
   const runtime = await openRuntime(options);
   try {
-    const result = await diagnose(runtime.services, options.user, options.environment);
+    const environment = await resolveEnvironment(runtime.services, options.environment);
+    const user = await resolveEnvironmentUser(runtime.services, environment.id, options.user);
+    const result = await diagnose(runtime.services, user, environment.id);
+    if (result.verdict !== 'eligible') process.exitCode = EXIT.attention;
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return;
@@ -26,7 +31,9 @@ export async function runDiagnoseCommand(options: { fixture?: string; storage?: 
 export async function runReadinessCommand(options: { fixture?: string; storage?: string; org: string; json?: boolean }) {
   const runtime = await openRuntime(options);
   try {
-    const result = await salesforceReadiness(runtime.services, options.org);
+    const org = resolveSalesforceOrg(runtime.services, options.org);
+    const result = await salesforceReadiness(runtime.services, org.orgId);
+    if (result.checks.some((c) => c.status === 'problem')) process.exitCode = EXIT.attention;
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return;
