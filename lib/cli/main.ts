@@ -1,4 +1,4 @@
-import { Argument, Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runAuditCommand } from './audit-command.js';
 import { EXIT } from './exit-codes.js';
 import { LIST_WHATS, runListCommand, type ListWhat } from './list-command.js';
@@ -27,6 +27,7 @@ program
   .option('--now <time>', 'ISO time the audit takes as "now" for sign-in ages (overrides the fixture\'s settings.auditTime)')
   .option('--report <file>', "write the run's report page (self-contained HTML) to this file", fromWorkingFolder)
   .option('--full', 'read everything, not only what changed since the last run (SPEC §9)')
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when open findings at this severity or above remain').choices(['critical', 'warning', 'info']))
   .action((options) => runAuditCommand(options));
 
 program
