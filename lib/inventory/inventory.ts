@@ -186,7 +186,8 @@ export async function resolveEnvironmentUser(services: AppServices, environmentI
   }
   const environment = await requireEnvironment(services, environmentId);
   const rows = environment.hasDataverse ? await listEnvironmentUsers(services, environmentId) : [];
-  const people = rows.filter((row) => !row.applicationId);
+  // People synced from Entra (a deleted one's row keeps its object id); not application, stub or support rows.
+  const people = rows.filter((row) => !row.applicationId && row.entraObjectId);
   const row = pickByIdOrName(
     'user',
     'user',
