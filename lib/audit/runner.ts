@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pLimit from 'p-limit';
 import { NotFoundError } from '../domain/errors.js';
 import { SEVERITY_RANK, type AuditRun, type FindingState, type RunTarget, type Severity, type StoredFinding, type Suppression } from '../domain/finding.js';
@@ -42,6 +43,13 @@ export interface InProcessRunOptions {
   /** SPEC §9: read everything, not only the changes since the last run. */
   full?: boolean;
 }
+
+/** The name of the target whose audit the current call belongs to (in-process runs), for progress. */
+const auditedTarget = new AsyncLocalStorage<string>();
+const DIRECTORY_TARGET_NAME = 'Entra ID directory';
+
+/** The target being audited where this is called from (a retry's wait names it); undefined outside a target. */
+export const currentAuditedTarget = (): string | undefined => auditedTarget.getStore();
 
 export interface StartedRun {
   run: AuditRun;
@@ -110,7 +118,8 @@ export class AuditRunner {
   /** A whole run in this process, to its report (the CLI, the demo, the bench, tests). */
   async run(trigger: AuditRun['trigger'], options: InProcessRunOptions = {}): Promise<AuditRunReport> {
     const { pipeline } = this.deps;
-    const { run, messages } = await pipeline.startRun(trigger, { inProcess: true, full: options.full });
+    // The directory is read when the run starts: a wait then is the directory's.
+    const { run, messages } = await auditedTarget.run(DIRECTORY_TARGET_NAME, () => pipeline.startRun(trigger, { inProcess: true, full: options.full }));
     await this.auditHere(run, messages, options);
     return pipeline.finalize(run.runId);
   }
@@ -154,11 +163,14 @@ export class AuditRunner {
     const attempts = options.attempts ?? this.deps.attempts ?? DEFAULT_ATTEMPTS;
     const limit = pLimit(options.concurrency ?? this.deps.concurrency);
     const total = run.targets.length;
+    const names = new Map(run.targets.map((t) => [t.id, t.name ?? t.id]));
     let done = total - messages.length;
     const auditOne = async (message: AuditTargetMessage) => {
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
-          const target = await this.deps.pipeline.auditTarget(message, { finalAttempt: attempt === attempts, attempt });
+          const target = await auditedTarget.run(names.get(message.targetId) ?? message.targetId, () =>
+            this.deps.pipeline.auditTarget(message, { finalAttempt: attempt === attempts, attempt }),
+          );
           options.onTargetDone?.(target, ++done, total);
           return;
         } catch {

@@ -1,10 +1,10 @@
-import cliProgress from 'cli-progress';
 import type { AuditRunReport } from '../audit/pipeline.js';
 import { CHECK_CATALOGUE } from '../domain/check-catalogue.js';
 import { SEVERITY_RANK, findingKey, type Severity } from '../domain/finding.js';
 import { formatMoney, reclaimableMonthlyTotals } from '../domain/money.js';
 import { EXIT } from './exit-codes.js';
 import { detailLines } from './finding-details.js';
+import { auditProgress } from './progress.js';
 import { writeRunReport } from './report-command.js';
 import { openRuntime } from './runtime.js';
 
@@ -127,23 +127,13 @@ export function auditExitCode(report: AuditRunReport, failOn: Severity | undefin
 export async function runAuditCommand(options: AuditCommandOptions): Promise<void> {
   const runtime = await openRuntime({ ...options, env: options.now ? { STEWARD_AUDIT_TIME: options.now } : undefined });
   try {
-    const showProgress = !options.json && process.stderr.isTTY;
-    const bar = showProgress
-      ? new cliProgress.SingleBar({ format: 'Auditing {bar} {value}/{total} targets  {target}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
-      : null;
-    let started = false;
-    const report = await runtime.audit.run('cli', {
-      full: options.full,
-      onTargetDone: (target, done, total) => {
-        if (!bar) return;
-        if (!started) {
-          bar.start(total, 0, { target: '' });
-          started = true;
-        }
-        bar.update(done, { target: target.name ?? target.id });
-      },
-    });
-    bar?.stop();
+    const progress = auditProgress();
+    let report: AuditRunReport;
+    try {
+      report = await runtime.audit.run('cli', { full: options.full, onTargetDone: progress.onTargetDone });
+    } finally {
+      progress.stop();
+    }
     process.stdout.write(options.json ? `${JSON.stringify(auditRunJson(report), null, 2)}\n` : `${renderAuditTable(report)}\n`);
     if (options.report) await writeRunReport(runtime.audit, report.run.runId, 'html', options.report);
     process.exitCode = auditExitCode(report, options.failOn);

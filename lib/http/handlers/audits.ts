@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHECK_CATALOGUE } from '../../domain/check-catalogue.js';
 import type { StoredFinding } from '../../domain/finding.js';
 import { defineRoute, json } from '../pipeline.js';
 import { validationProblem } from '../problem.js';
@@ -9,6 +10,11 @@ import { optionalBody, subjectId } from '../validation.js';
 const RUN_ID = z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'expected a run id');
 const TARGET_ID = z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'expected tenant, an environment id or a Salesforce org id');
 const CHECK_ID = z.string().regex(/^[a-z0-9.-]{3,80}$/, 'expected a check id such as dataverse.non-interactive-cap');
+const CHECK_IDS = new Set<string>(CHECK_CATALOGUE.map((c) => c.id));
+/** A check that exists: a suppression of any other would never match a finding (issue 14). */
+const EXISTING_CHECK_ID = CHECK_ID.refine((id) => CHECK_IDS.has(id), {
+  message: `expected the id of one of the audit's checks: ${[...CHECK_IDS].join(', ')}`,
+});
 
 function findingView(f: StoredFinding & { suppressed: boolean }) {
   return {
@@ -113,7 +119,7 @@ export const auditRoutes = [
     role: 'Steward.Audit',
     mutation: true,
     body: z.strictObject({
-      checkId: CHECK_ID,
+      checkId: EXISTING_CHECK_ID,
       targetId: TARGET_ID,
       /** `*` suppresses the whole check for the target. */
       subjectId: subjectId.default('*'),
