@@ -73,10 +73,10 @@ describe('steward serve: keys and suppressions', () => {
   it('no key: 401 "A function key is required"; a wrong one: 401 "Invalid function key"', async () => {
     const missing = await call('audits/latest');
     expect(missing.status).toBe(401);
-    expect((await missing.json()).title).toBe('A function key is required');
+    expect(((await missing.json()) as { title: string }).title).toBe('A function key is required');
     const wrong = await call('audits/latest', { headers: { 'x-functions-key': 'wrong-key' } });
     expect(wrong.status).toBe(401);
-    const body = await wrong.json();
+    const body = (await wrong.json()) as { title: string; detail: string };
     expect(body.title).toBe('Invalid function key');
     expect(body.detail).toContain('x-functions-key header');
     expect((await call('audits/latest?code=wrong-key')).status).toBe(401);
@@ -91,7 +91,7 @@ describe('steward serve: keys and suppressions', () => {
       });
     const unknown = await suppress('entra.no-such-check');
     expect(unknown.status).toBe(400);
-    const problem = await unknown.json();
+    const problem = (await unknown.json()) as { errors: unknown[] };
     expect(problem.errors).toEqual([{ in: 'body', pointer: '#/checkId', detail: expect.stringContaining("expected the id of one of the audit's checks: entra.disabled-user-licensed, ") }]);
     expect((await suppress('entra.disabled-user-licensed')).status).toBe(201);
   });
