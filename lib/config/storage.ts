@@ -88,7 +88,8 @@ export function connectionStringProblem(value: string): string | null {
     if (at <= 0) return `expected ${CONNECTION_STRING_SHAPE}; "${part.length > 40 ? `${part.slice(0, 40)}…` : part}" is not a key=value part`;
     parts.set(part.slice(0, at).toLowerCase(), part.slice(at + 1));
   }
-  if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') return null;
+  // UseDevelopmentStorage=true is the emulator; =false a placeholder the tests give for a storage never used.
+  if (/^(true|false)$/i.test(parts.get('usedevelopmentstorage') ?? '')) return null;
   for (const [key, endpoint] of parts) {
     if (!key.endsWith('endpoint')) continue;
     try {

@@ -49,7 +49,7 @@ describe('the readable audit', () => {
     const dev = block('Ana Dev');
     expect(dev).toMatch(/^Ana Dev \(environment\) — succeeded\n {2}✓ passed \(9\): dataverse\.non-interactive-cap, /);
     expect(block('Tailspin (default)')).toContain('— skipped: no Dataverse database (D3)\n  not audited in this run');
-    expect(block('Tailspin Sales (Salesforce)')).toContain('✓ passed (1): salesforce.integration-profile-conflict');
+    expect(block('Tailspin Sales (Salesforce)')).toContain('✓ passed (2): salesforce.integration-profile-conflict, salesforce.connected-app-missing');
   });
 });
 
