@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pLimit from 'p-limit';
 import { NotFoundError } from '../domain/errors.js';
 import { SEVERITY_RANK, type AuditRun, type FindingState, type RunTarget, type Severity, type StoredFinding, type Suppression } from '../domain/finding.js';
@@ -37,14 +38,26 @@ export interface InProcessRunOptions {
   concurrency?: number;
   /** Attempts per target before it is recorded as failed (the queue's dequeue count in Azure). */
   attempts?: number;
+  /** After each target: `done` of `total` counts every target of the run (the directory and skipped ones done from the start). */
   onTargetDone?: (target: RunTarget, done: number, total: number) => void;
   /** SPEC §9: read everything, not only the changes since the last run. */
   full?: boolean;
 }
 
+/** The name of the target whose audit the current call belongs to (in-process runs), for progress. */
+const auditedTarget = new AsyncLocalStorage<string>();
+const DIRECTORY_TARGET_NAME = 'Entra ID directory';
+
+/** The target being audited where this is called from (a retry's wait names it); undefined outside a target. */
+export const currentAuditedTarget = (): string | undefined => auditedTarget.getStore();
+
 export interface StartedRun {
   run: AuditRun;
-  /** Targets to audit, the tenant's directory among them. */
+  /**
+   * Every target of the run, as its record lists them: the tenant's directory, each environment
+   * (skipped ones too) and each Salesforce org. The CLI's table, its progress and POST /api/audits
+   * count the same.
+   */
   targetCount: number;
 }
 
@@ -95,18 +108,19 @@ export class AuditRunner {
       else await dispatch.queue.sendTargets(messages);
     } else {
       this.inBackground(run.runId, async () => {
-        await this.auditHere(messages, {});
+        await this.auditHere(run, messages, {});
         await pipeline.finalize(run.runId);
       });
     }
-    return { run, targetCount: messages.length + 1 };
+    return { run, targetCount: run.targets.length };
   }
 
   /** A whole run in this process, to its report (the CLI, the demo, the bench, tests). */
   async run(trigger: AuditRun['trigger'], options: InProcessRunOptions = {}): Promise<AuditRunReport> {
     const { pipeline } = this.deps;
-    const { run, messages } = await pipeline.startRun(trigger, { inProcess: true, full: options.full });
-    await this.auditHere(messages, options);
+    // The directory is read when the run starts: a wait then is the directory's.
+    const { run, messages } = await auditedTarget.run(DIRECTORY_TARGET_NAME, () => pipeline.startRun(trigger, { inProcess: true, full: options.full }));
+    await this.auditHere(run, messages, options);
     return pipeline.finalize(run.runId);
   }
 
@@ -141,16 +155,23 @@ export class AuditRunner {
     void running.finally(() => this.running.delete(running));
   }
 
-  /** Audits the targets here with bounded concurrency, each with its attempts. */
-  private async auditHere(messages: readonly AuditTargetMessage[], options: InProcessRunOptions): Promise<void> {
+  /**
+   * Audits the targets here with bounded concurrency, each with its attempts. Progress counts every
+   * target of the run: the directory and skipped environments are done before the first message.
+   */
+  private async auditHere(run: AuditRun, messages: readonly AuditTargetMessage[], options: InProcessRunOptions): Promise<void> {
     const attempts = options.attempts ?? this.deps.attempts ?? DEFAULT_ATTEMPTS;
     const limit = pLimit(options.concurrency ?? this.deps.concurrency);
-    let done = 0;
+    const total = run.targets.length;
+    const names = new Map(run.targets.map((t) => [t.id, t.name ?? t.id]));
+    let done = total - messages.length;
     const auditOne = async (message: AuditTargetMessage) => {
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
-          const target = await this.deps.pipeline.auditTarget(message, { finalAttempt: attempt === attempts, attempt });
-          options.onTargetDone?.(target, ++done, messages.length);
+          const target = await auditedTarget.run(names.get(message.targetId) ?? message.targetId, () =>
+            this.deps.pipeline.auditTarget(message, { finalAttempt: attempt === attempts, attempt }),
+          );
+          options.onTargetDone?.(target, ++done, total);
           return;
         } catch {
           // the next attempt follows, as a redelivered queue message would

@@ -1,6 +1,7 @@
 import { loadFixture, startSimulator, type Simulator } from '../../simulator/index.js';
 import { startAzurite } from '../../simulator/storage/azurite.js';
 import { loadSettings, type Settings } from '../config/settings.js';
+import { connectionStringProblem } from '../config/storage.js';
 import { createSteward } from '../composition.js';
 import type { AuditRunner } from '../audit/runner.js';
 import type { AppServices } from '../services.js';
@@ -54,6 +55,9 @@ function withSimulatorConnection(
 export async function openRuntime(options: { fixture?: string | object; storage?: string; env?: Record<string, string> }): Promise<Runtime> {
   const closers: (() => Promise<void>)[] = [];
   try {
+    // --storage is STEWARD_STORAGE_CONNECTION for this command: a bad one is named as the option.
+    const storageProblem = options.storage ? connectionStringProblem(options.storage) : null;
+    if (storageProblem) throw new Error(`--storage (STEWARD_STORAGE_CONNECTION): ${storageProblem}`);
     let env: Record<string, string | undefined> = { ...process.env };
     let requestCount: (() => number) | undefined;
     let simulator: Runtime['simulator'];

@@ -75,6 +75,37 @@ export function identityConnectionFrom(
   return { kind: 'identity', serviceUris, credential: credential ? 'managedidentity' : 'steward', ...(clientId ? { clientId } : {}) };
 }
 
+const CONNECTION_STRING_SHAPE = 'a storage connection string: AccountName=…;AccountKey=… (with DefaultEndpointsProtocol, EndpointSuffix or *Endpoint=https://…), SharedAccessSignature=… with an endpoint, or UseDevelopmentStorage=true';
+
+/**
+ * What is wrong with a storage connection string, or null when the SDKs can read it: `key=value`
+ * parts, an account and key (or a SAS and an endpoint), endpoints that are absolute URLs.
+ */
+export function connectionStringProblem(value: string): string | null {
+  const parts = new Map<string, string>();
+  for (const part of value.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const at = part.indexOf('=');
+    if (at <= 0) return `expected ${CONNECTION_STRING_SHAPE}; "${part.length > 40 ? `${part.slice(0, 40)}…` : part}" is not a key=value part`;
+    parts.set(part.slice(0, at).toLowerCase(), part.slice(at + 1));
+  }
+  // UseDevelopmentStorage=true is the emulator; =false a placeholder the tests give for a storage never used.
+  if (/^(true|false)$/i.test(parts.get('usedevelopmentstorage') ?? '')) return null;
+  for (const [key, endpoint] of parts) {
+    if (!key.endsWith('endpoint')) continue;
+    try {
+      if (!/^https?:$/.test(new URL(endpoint).protocol)) throw new Error('scheme');
+    } catch {
+      return `expected ${CONNECTION_STRING_SHAPE}; the ${key} "${endpoint}" is not an http(s) URL`;
+    }
+  }
+  const suffix = parts.get('endpointsuffix');
+  if (suffix !== undefined && !/^[a-z0-9.-]+$/i.test(suffix)) return `expected ${CONNECTION_STRING_SHAPE}; EndpointSuffix "${suffix}" is not a host name (core.windows.net)`;
+  const hasEndpoint = [...parts.keys()].some((k) => k.endsWith('endpoint'));
+  if (parts.has('accountname') && parts.has('accountkey')) return null;
+  if (parts.has('sharedaccesssignature') && hasEndpoint) return null;
+  return `expected ${CONNECTION_STRING_SHAPE}; it has ${parts.size === 0 ? 'nothing' : `only ${[...parts.keys()].join(', ')}`}`;
+}
+
 /**
  * Steward's own storage (tables, claim-check blobs) and the host's (the audit's queues, where the
  * triggers listen). Each falls back on the other, so one account set up either way is enough.
@@ -86,10 +117,15 @@ export function storageConnectionsFrom(env: Record<string, string | undefined>):
   problems: StorageSettingProblem[];
 } {
   const problems: StorageSettingProblem[] = [];
-  const fromString = (value: string | undefined): StorageConnectionSettings | undefined =>
-    value ? { kind: 'connection-string', connectionString: value } : undefined;
-  const ownOnly = fromString(env.STEWARD_STORAGE_CONNECTION) ?? identityConnectionFrom(env, 'STEWARD_STORAGE', ['table', 'blob'], problems);
-  const hostOnly = fromString(env.AzureWebJobsStorage) ?? identityConnectionFrom(env, 'AzureWebJobsStorage', ownOnly ? ['queue'] : ['table', 'queue', 'blob'], problems);
+  const fromString = (setting: 'STEWARD_STORAGE_CONNECTION' | 'AzureWebJobsStorage'): StorageConnectionSettings | undefined => {
+    const value = env[setting];
+    if (!value) return undefined;
+    const problem = connectionStringProblem(value);
+    if (problem) problems.push({ setting, expected: problem });
+    return { kind: 'connection-string', connectionString: value };
+  };
+  const ownOnly = fromString('STEWARD_STORAGE_CONNECTION') ?? identityConnectionFrom(env, 'STEWARD_STORAGE', ['table', 'blob'], problems);
+  const hostOnly = fromString('AzureWebJobsStorage') ?? identityConnectionFrom(env, 'AzureWebJobsStorage', ownOnly ? ['queue'] : ['table', 'queue', 'blob'], problems);
   const own = ownOnly ?? hostOnly;
   const host = hostOnly ?? ownOnly;
   if (host?.kind === 'identity' && !hostOnly && !host.serviceUris.queue) {

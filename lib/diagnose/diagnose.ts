@@ -1,4 +1,12 @@
-import { describeAdminRoles, evaluateEligibility, type Eligibility, type GroupStanding, type Reason } from '../domain/eligibility.js';
+import {
+  describeAdminRoles,
+  eligibilityChecklist,
+  evaluateEligibility,
+  type Checklist,
+  type Eligibility,
+  type GroupStanding,
+  type Reason,
+} from '../domain/eligibility.js';
 import { buildLicenseCatalog } from '../domain/licenses.js';
 import { groupPeople, groupTeamsOf, isGroupTeam } from '../domain/group-teams.js';
 import { AccessMode, type DataverseTeam, type DirectoryUser, type Environment, type SystemUser } from '../domain/model.js';
@@ -25,6 +33,8 @@ export interface Diagnosis {
   } | null;
   reasons: Reason[];
   notes: Reason[];
+  /** Issue 14: each requirement passed or failed with its evidence, the row, sign-in now, what happens next. */
+  checklist: Checklist;
 }
 
 /** What one Graph `$batch` tells about the user and the environment's security group. */
@@ -56,6 +66,11 @@ export async function diagnose(services: AppServices, userRef: string, environme
   } else {
     notes = missingRowNotes(eligibility, environment);
   }
+  const checklist = eligibilityChecklist({ user: facts.user, environment, catalog, adminRoles: facts.adminRoles, group, row }, eligibility, {
+    adminRoleGroups: facts.adminRoleGroups,
+    groupNames: knownGroupNames(facts, environment),
+    rowHasRole: currentRow ? currentRow.roles.length > 0 : null,
+  });
 
   return {
     user: facts.user
@@ -68,7 +83,17 @@ export async function diagnose(services: AppServices, userRef: string, environme
     currentRow,
     reasons: eligibility.reasons,
     notes: [...notes, ...adminThroughGroupNotes(facts)],
+    checklist,
   };
+}
+
+/** The names of the groups the facts hold, by id (lower case), for the checklist's evidence. */
+function knownGroupNames(facts: AccessFacts, environment: Environment): Map<string, string> {
+  const names = new Map<string, string>();
+  const add = (id: string, name: string | null | undefined) => name && names.set(id.toLowerCase(), name);
+  if (environment.securityGroupId) add(environment.securityGroupId, facts.securityGroupName);
+  for (const g of [...facts.nestedGroups, ...facts.securityGroupNestedGroups, ...[...facts.adminRoleGroups.values()].flat()]) add(g.id, g.displayName);
+  return names;
 }
 
 /** U5: an admin role held through a role-assignable group counts for D4's exemptions: say through which group. */
@@ -84,11 +109,18 @@ function adminThroughGroupNotes(facts: AccessFacts): Reason[] {
   });
 }
 
-/** The user's row, by the Entra object id, or by the id asked for when Entra no longer knows it (D4.1). */
+/**
+ * The user's row, by the Entra object id; when Entra no longer knows the user (D4.1), by the id
+ * asked for, or by the UPN asked for (the row's `domainname`, P1).
+ */
 async function findRow(services: AppServices, target: DataverseTarget, environment: Environment, userRef: string, user: DirectoryUser | null): Promise<SystemUser | null> {
+  if (!environment.hasDataverse) return null; // D3: no rows without a database
   const objectId = user?.id ?? (isGuid(userRef) ? userRef.toLowerCase() : null);
-  if (!environment.hasDataverse || !objectId) return null; // D3: no rows without a database
-  return services.dataverse.findSystemUserByEntraId(target, objectId);
+  if (objectId) return services.dataverse.findSystemUserByEntraId(target, objectId);
+  if (!userRef.includes('@')) return null;
+  // A deleted user's row keeps its object id; a stub, support or delegated admin row has none (T4–T6).
+  const row = await services.dataverse.findSystemUserByDomainName(target, userRef);
+  return row?.entraObjectId ? row : null;
 }
 
 function requireSomeoneToDiagnose(userRef: string, user: DirectoryUser | null, row: SystemUser | null): void {
@@ -171,6 +203,13 @@ function rowNotes(row: SystemUser, hasRoles: boolean, eligibility: Eligibility, 
       factId: 'D1',
       message: 'The systemuser row is disabled although the user meets every requirement.',
       remediation: 'Force a sync (POST …/users/{user}/sync) or let the user sign in: the first sign-in re-enables an entitled user (D1).',
+    });
+  }
+  if (eligibility.eligible && row.accessMode === AccessMode.Administrative && eligibility.expectedAccessMode !== 'administrative') {
+    notes.push({
+      factId: 'A2',
+      message: 'The row is in Administrative mode: the user reaches settings and administration but no data, although they hold a licence, which gives Read-Write.',
+      remediation: 'If the user should use the apps, set the access mode to Read-Write (PUT …/users/{user}/access-mode); if administration alone is intended, remove the licence, which Administrative mode does not need (A2).',
     });
   }
   if (isNonInteractiveUser(row) && user && user.assignedSkuIds.length > 0) {

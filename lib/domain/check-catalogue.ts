@@ -200,6 +200,18 @@ export const CHECK_CATALOGUE = [
       'Enabling the S2S flow will fail with "The profile name is already in use" (S5): if the profile was created before enabling S2S, rename it and retry; if it was not, contact Microsoft support.',
   },
   {
+    id: 'salesforce.connected-app-missing',
+    target: 'salesforce-org',
+    scope: 'salesforce-org',
+    subject: '`connected-app`',
+    severityRule: 'critical: an integration user exists but no Copilot for Sales connected app or External Client App does',
+    severities: ['critical'],
+    factIds: ['S3'],
+    title: '{org}: the Copilot for Sales integration user exists but its connected app is missing',
+    remediation:
+      'Without its connected app the S2S connection cannot authenticate (S3, connected app not found): retry the S2S enablement from Copilot for Sales; if it persists, collect the details and contact Microsoft support.',
+  },
+  {
     id: 'entra.inactive-licensed-user',
     target: 'tenant',
     scope: 'directory',
@@ -286,6 +298,34 @@ export function remediationOf(id: CheckId): string {
 /** A title pattern with its `{name}` parts filled in. */
 export function fillTitle(pattern: string, values: Record<string, string | number>): string {
   return pattern.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}
+
+/**
+ * Seed 000's conditions, as Salesforce readiness names them (SPEC §3), with the audit check that
+ * reports each: one severity per condition, read by both (a `critical` finding is a readiness
+ * `problem`, a `warning` one a `warning`). S2's level depends on the headroom left. S4 and
+ * api-integration-psl have no audit check (README: one would add findings the acceptance tenant's
+ * recorded answer does not have), so their severity is given here.
+ */
+export const SALESFORCE_CONDITIONS: Record<SalesforceCondition, { checkId: CheckId } | { checkId: null; severity: Severity }> = {
+  S1: { checkId: 'salesforce.integration-user-inactive' },
+  S2: { checkId: 'salesforce.integration-license-headroom' },
+  S4: { checkId: null, severity: 'warning' },
+  S5: { checkId: 'salesforce.integration-profile-conflict' },
+  'connected-app': { checkId: 'salesforce.connected-app-missing' },
+  'api-integration-psl': { checkId: null, severity: 'critical' },
+};
+
+export type SalesforceCondition = 'S1' | 'S2' | 'S4' | 'S5' | 'connected-app' | 'api-integration-psl';
+
+/**
+ * The severity of a finding about this condition: its check's (the first, the highest, of those it
+ * can have); S2 is `warning` when only the warn-at headroom is left.
+ */
+export function conditionSeverity(condition: SalesforceCondition, level: 'problem' | 'warning' = 'problem'): Severity {
+  if (level === 'warning') return 'warning';
+  const entry = SALESFORCE_CONDITIONS[condition];
+  return entry.checkId ? checkDefinition(entry.checkId).severities[0]! : entry.severity;
 }
 
 /** The one check recorded for a target whose data could not be collected. */

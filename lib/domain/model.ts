@@ -35,6 +35,14 @@ export interface DirectoryUser {
   signInActivity: SignInActivity | null;
   /** L3: the licence assignments in state `Error` (group-based licensing). */
   licenseErrors: LicenseAssignmentError[];
+  /**
+   * The held licences assigned through a group (group-based licensing, `licenseAssignmentStates`
+   * with `assignedByGroup`), for diagnose's evidence; absent when none is. A licence listed here
+   * may be assigned directly as well (`directSkuIds`).
+   */
+  groupLicenses?: { skuId: string; groupId: string }[];
+  /** With `groupLicenses`: the skuIds that also have a direct assignment. */
+  directSkuIds?: string[];
 }
 
 /** `user.signInActivity` (L2). */

@@ -40,3 +40,17 @@ export function closedByStall(run: AuditRun, targets: readonly RunTarget[], stal
     stalled: { ...stall, closedAt, ...(supersededBy ? { supersededBy } : {}) },
   };
 }
+
+// ── Progress as lines (issue 14): the CLI writes these to stderr when it is not a terminal ──
+
+/** `[3/8] Tailspin Prod: succeeded`, a finished target of `total` (every target of the run). */
+export function targetDoneLine(target: Pick<RunTarget, 'id' | 'name' | 'status' | 'error'>, done: number, total: number): string {
+  return `[${done}/${total}] ${target.name ?? target.id}: ${target.status}${target.error ? ` (${target.error})` : ''}`;
+}
+
+/** `Tailspin Sales (Salesforce): salesforce answered HTTP 503, retrying in 2 s (try 2)`: a target waiting on retries. */
+export function retryWaitLine(targetName: string | undefined, wait: { service: string; status: number | undefined; attempt: number; waitMs: number }): string {
+  const seconds = wait.waitMs >= 1000 ? `${Math.round(wait.waitMs / 100) / 10} s` : `${wait.waitMs} ms`;
+  const answer = wait.status !== undefined ? `answered HTTP ${wait.status}` : 'did not answer';
+  return `${targetName ?? 'Steward'}: ${wait.service} ${answer}, retrying in ${seconds} (try ${wait.attempt + 1})`;
+}

@@ -2,6 +2,7 @@ import {
   API_INTEGRATION_PSL_DEVELOPER_NAME,
   SALESFORCE_INTEGRATION_LICENSE_NAME,
 } from './copilot-for-sales-names.js';
+import { conditionSeverity, type SalesforceCondition } from './check-catalogue.js';
 import type { SalesforceOrgSnapshot, SalesforcePermissionSetLicense, SalesforceProfile, SalesforceUserLicense } from './model.js';
 
 /**
@@ -12,7 +13,7 @@ import type { SalesforceOrgSnapshot, SalesforcePermissionSetLicense, SalesforceP
 export type ReadinessStatus = 'ok' | 'warning' | 'problem' | 'unknown';
 
 export interface ReadinessCheck {
-  id: 'S1' | 'S2' | 'S4' | 'S5' | 'connected-app' | 'api-integration-psl';
+  id: SalesforceCondition;
   status: ReadinessStatus;
   message: string;
   resolution: string;
@@ -45,6 +46,16 @@ const integrationUserIds = (org: SalesforceOrgSnapshot) => new Set(org.integrati
 
 const NONE_NEEDED = 'None needed.';
 
+/**
+ * The status of a condition that is not met, from its one severity (the check catalogue's, which
+ * the audit's finding has too): critical is a problem, anything less a warning.
+ */
+export const statusOf = (condition: SalesforceCondition, level: 'problem' | 'warning' = 'problem'): ReadinessStatus =>
+  conditionSeverity(condition, level) === 'critical' ? 'problem' : 'warning';
+
+/** An integration user exists, and so should its connected app (S3). */
+export const connectedAppMissing = (org: SalesforceOrgSnapshot) => org.integrationUsers.length > 0 && org.copilotConnectedApps.length === 0;
+
 /** S1: the permission set cannot be assigned to an inactive integration user. */
 function integrationUserCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
   const users = org.integrationUsers;
@@ -59,7 +70,7 @@ function integrationUserCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
   }
   return {
     id: 'S1',
-    status: 'problem',
+    status: statusOf('S1'),
     message: `The integration user ${inactive.map((u) => u.username).join(', ')} is inactive: the permission set cannot be assigned to it.`,
     resolution: 'Find the user whose username starts with "copilotforsalesintegrationuser" and activate it; if that is impossible, contact Microsoft support (S1).',
   };
@@ -70,7 +81,7 @@ function integrationLicenseCheck(org: SalesforceOrgSnapshot, warnAt: number): Re
   const headroom = integrationLicenseHeadroom(org, warnAt);
   return {
     id: 'S2',
-    status: headroom.level,
+    status: headroom.level === 'ok' ? 'ok' : statusOf('S2', headroom.level),
     message: !headroom.license
       ? 'The org has no "Salesforce Integration" user license: the integration user cannot be created.'
       : headroom.level === 'problem'
@@ -93,7 +104,7 @@ function permissionSetCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
   const assignedNames = assigned.map((a) => org.copilotPermissionSets.find((p) => p.id === a.grantedId)?.name ?? a.grantedId);
   return {
     id: 'S4',
-    status: 'warning',
+    status: statusOf('S4'),
     message: `The Copilot for Sales permission set (${assignedNames.join(', ')}) is already assigned to the integration user: enabling again will say "No changes were made".`,
     resolution:
       'If the connection does not work, look for manual changes to the connected app or to profiles with the "CopilotForSales" prefix; revert them if they were not intended, otherwise retry; if the problem persists, contact Microsoft support (S4).',
@@ -106,7 +117,7 @@ function profileNameCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
   if (unused.length === 0) return { id: 'S5', status: 'ok', message: 'No conflicting integration profile.', resolution: NONE_NEEDED };
   return {
     id: 'S5',
-    status: 'problem',
+    status: statusOf('S5'),
     message: `A profile named "${unused.map((p) => p.name).join('", "')}" already exists and no integration user uses it: enabling will fail with "The profile name is already in use".`,
     resolution: 'If the profile was created before enabling S2S, rename it and retry; if it was not created before, contact Microsoft support (S5).',
   };
@@ -115,10 +126,10 @@ function profileNameCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
 /** S3 (connected app not found): an integration user exists, so the connected app should too. */
 function connectedAppCheck(org: SalesforceOrgSnapshot): ReadinessCheck {
   const apps = org.copilotConnectedApps;
-  if (org.integrationUsers.length > 0 && apps.length === 0) {
+  if (connectedAppMissing(org)) {
     return {
       id: 'connected-app',
-      status: 'problem',
+      status: statusOf('connected-app'),
       message: 'An integration user exists but no Copilot for Sales connected app or External Client App was found.',
       resolution: 'Retry the S2S enablement; if it persists, collect the details and contact Microsoft support (S3: connected app not found).',
     };
@@ -149,7 +160,7 @@ function pslAssignedCheck(org: SalesforceOrgSnapshot, psl: SalesforcePermissionS
   if (hasPsl) return { id: 'api-integration-psl', status: 'ok', message: 'The integration user has the Salesforce API Integration permission set license.', resolution: NONE_NEEDED };
   return {
     id: 'api-integration-psl',
-    status: 'problem',
+    status: statusOf('api-integration-psl'),
     message: 'The integration user has no assignment of the "Salesforce API Integration" permission set license.',
     resolution: 'Assign the Salesforce API Integration permission set license to the integration user, then retry the enablement.',
   };
@@ -162,7 +173,7 @@ function pslAvailableCheck(psl: SalesforcePermissionSetLicense | undefined): Rea
   }
   return {
     id: 'api-integration-psl',
-    status: 'problem',
+    status: statusOf('api-integration-psl'),
     message: psl
       ? `No seat left on the "Salesforce API Integration" permission set license (${psl.used} of ${psl.total} used).`
       : 'The org has no "Salesforce API Integration" permission set license.',

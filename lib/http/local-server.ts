@@ -173,9 +173,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         }
         if (options.functionKey && matched.route.authLevel !== 'anonymous') {
           const given = (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code') ?? undefined;
-          if (!keyMatches(options.functionKey, given)) {
+          if (given === undefined || given === '') {
             req.resume();
             return send(res, problem(401, 'unauthorized', 'A function key is required', 'Send the function key in the x-functions-key header or the code query parameter.'));
+          }
+          if (!keyMatches(options.functionKey, given)) {
+            req.resume();
+            const where = req.headers['x-functions-key'] !== undefined ? 'the x-functions-key header' : 'the code query parameter';
+            return send(res, problem(401, 'unauthorized', 'Invalid function key', `The function key in ${where} is not this server's: send the key \`steward serve\` printed (or its --key).`));
           }
         }
         let bodyText: string;
@@ -202,13 +207,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     })();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const { port, address } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   const origin = `http://${host}:${port}`;
@@ -222,4 +221,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         server.close(() => resolve());
       }),
   };
+}
+
+/** Listens on `host:port`; a port in use (or not allowed) is said in words, with the option that changes it. */
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new Error(`Port ${port} on ${host} is already in use (EADDRINUSE): stop what listens there, or choose another with --port (--port 0 picks a free one).`));
+      else if (error.code === 'EACCES') reject(new Error(`Port ${port} may not be opened by this user (EACCES): choose one above 1023 with --port.`));
+      else reject(error);
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
 }

@@ -8,8 +8,12 @@ export function closestNames(typed: string, names: readonly string[], limit = 3)
   const wanted = typed.trim().toLowerCase();
   const scored = names.map((name) => {
     const lower = name.toLowerCase();
-    const contains = lower.includes(wanted) || wanted.includes(lower.split(' (')[0]!);
-    const distance = leven(wanted, lower.split(' (')[0]!);
+    // A label is `name (id)`: its name is what comes before the last parenthesis.
+    const base = lower.lastIndexOf(' (') > 0 ? lower.slice(0, lower.lastIndexOf(' (')) : lower;
+    const contains = lower.includes(wanted) || wanted.includes(base);
+    // 'Wingtp' is near 'Wingtip (Salesforce)': also measured without the name's own parentheses.
+    const bare = base.replace(/\s*\([^)]*\)/g, '').trim();
+    const distance = Math.min(leven(wanted, base), bare ? leven(wanted, bare) : Infinity);
     return { name, score: contains ? -1 : distance };
   });
   const bound = Math.max(2, Math.ceil(wanted.length / 2));

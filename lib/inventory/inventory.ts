@@ -169,3 +169,32 @@ export function resolveSalesforceOrg(services: AppServices, reference: string): 
     (o) => `${o.name} (${o.orgId})`,
   );
 }
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * What diagnose takes for a user an admin typed: a UPN or an object id is looked up in the
+ * directory (an object id Entra no longer knows may still have a row: a deleted user, D4.1); a
+ * display name, or anything else, is looked up among the environment's systemusers. Unknown: a
+ * NotFoundError naming the closest of the environment's users.
+ */
+export async function resolveEnvironmentUser(services: AppServices, environmentId: string, reference: string): Promise<string> {
+  const typed = reference.trim();
+  if (GUID.test(typed) || typed.includes('@')) {
+    const user = await services.directory.getUser(typed);
+    if (user) return user.id;
+  }
+  const environment = await requireEnvironment(services, environmentId);
+  const rows = environment.hasDataverse ? await listEnvironmentUsers(services, environmentId) : [];
+  // People synced from Entra (a deleted one's row keeps its object id); not application, stub or support rows.
+  const people = rows.filter((row) => !row.applicationId && row.entraObjectId);
+  const row = pickByIdOrName(
+    'user',
+    'user',
+    typed,
+    people,
+    (r) => [r.entraObjectId, r.systemUserId, r.domainName, r.fullName],
+    (r) => (r.domainName ? `${r.domainName}${r.fullName ? ` (${r.fullName})` : ''}` : (r.fullName ?? r.systemUserId)),
+  );
+  return row.entraObjectId ?? row.domainName ?? row.systemUserId;
+}

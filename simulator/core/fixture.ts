@@ -159,6 +159,33 @@ export function parseFixture(data: unknown): Fixture {
   return result.data;
 }
 
+/** The fixture in this file; an unreadable, malformed or invalid one names the file (and where the JSON breaks). */
 export function loadFixture(path: string): Fixture {
-  return parseFixture(JSON.parse(readFileSync(path, 'utf8')));
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`Cannot read the fixture ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`The fixture ${path} is not valid JSON${jsonPlace(text, (error as Error).message)}: ${(error as Error).message}`);
+  }
+  try {
+    return parseFixture(data);
+  } catch (error) {
+    throw new Error((error as Error).message.replace('The fixture', `The fixture ${path}`));
+  }
+}
+
+/** ` at line L, column C` from the position JSON.parse reports (Node 20 gives only the position). */
+function jsonPlace(text: string, message: string): string {
+  const position = /position (\d+)/.exec(message);
+  if (!position) return '';
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  return ` at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
 }

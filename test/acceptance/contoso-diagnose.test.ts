@@ -87,8 +87,9 @@ describe('contoso: Salesforce S2S readiness (SPEC §3)', () => {
   it('Contoso Sales: S1 and S2 are problems, S4 a warning', async () => {
     expect(await notOk(ORG.contoso)).toEqual({ S1: 'problem', S2: 'problem', S4: 'warning' });
   });
-  it('Fabrikam: S5 is a problem, S2 a warning', async () => {
-    expect(await notOk(ORG.fabrikam)).toEqual({ S5: 'problem', S2: 'warning' });
+  // Issue 14: one severity per condition, the audit's (contoso.expected.json has S5 as a warning).
+  it('Fabrikam: S5 and S2 are warnings', async () => {
+    expect(await notOk(ORG.fabrikam)).toEqual({ S5: 'warning', S2: 'warning' });
   });
   it('Northwind: all ok but the S4 warning', async () => {
     expect(await notOk(ORG.northwind)).toEqual({ S4: 'warning' });
@@ -100,13 +101,18 @@ describe('contoso: Salesforce S2S readiness (SPEC §3)', () => {
 
 describe('contoso: the command line (SPEC §6)', () => {
   const run = promisify(execFile);
-  const steward = async (...args: string[]) => {
-    const { stdout } = await run('npm', ['run', '--silent', 'steward', '--', ...args], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
-    return JSON.parse(stdout) as Record<string, any>;
+  /** The JSON printed; exit 1 (not eligible, a readiness problem: README, exit codes) still prints it. */
+  const steward = async (exitCode: number, ...args: string[]) => {
+    const answer = await run('npm', ['run', '--silent', 'steward', '--', ...args], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).then(
+      (ok) => ({ stdout: ok.stdout, code: 0 }),
+      (error: { stdout: string; code: number }) => ({ stdout: error.stdout, code: error.code }),
+    );
+    expect(answer.code).toBe(exitCode);
+    return JSON.parse(answer.stdout) as Record<string, any>;
   };
 
   it('steward diagnose --json prints the diagnosis', async () => {
-    const d = await steward('diagnose', '--fixture', fixturePath, '--environment', ENV.salesProd, '--user', upn('nina'), '--json');
+    const d = await steward(1, 'diagnose', '--fixture', fixturePath, '--environment', ENV.salesProd, '--user', upn('nina'), '--json');
     expect(d).toMatchObject({
       user: { userPrincipalName: upn('nina') },
       environment: { id: ENV.salesProd, type: 'Production' },
@@ -122,7 +128,7 @@ describe('contoso: the command line (SPEC §6)', () => {
   });
 
   it('steward readiness --json prints { org, checks }', async () => {
-    const r = await steward('readiness', '--fixture', fixturePath, '--org', ORG.contoso, '--json');
+    const r = await steward(1, 'readiness', '--fixture', fixturePath, '--org', ORG.contoso, '--json');
     expect(r.org).toEqual({ id: ORG.contoso, name: 'Contoso Sales (Salesforce)' });
     expect(Object.fromEntries(r.checks.map((c: { id: string; status: string }) => [c.id, c.status]))).toEqual({
       S1: 'problem', S2: 'problem', S4: 'warning', S5: 'ok', 'connected-app': 'ok', 'api-integration-psl': 'ok',

@@ -54,7 +54,8 @@ describe('the audit fanned out over Azure Storage queues', () => {
     const delivered = await drain<AuditTargetMessage>(AUDIT_TARGET_QUEUE);
     const targets = run.targets.filter((target) => target.status === 'pending' && target.kind !== 'tenant');
     expect(delivered.map((m) => m.targetId).sort()).toEqual(targets.map((target) => target.id).sort());
-    expect(targetCount).toBe(delivered.length + 1);
+    // Every target of the run, skipped environments too: the count the CLI and the run record give (issue 14).
+    expect(targetCount).toBe(run.targets.length);
     const finalizeAsked: string[] = [];
     for (const message of delivered) {
       const worker = createAuditRunner(queueServices, { dispatch: 'queue' });

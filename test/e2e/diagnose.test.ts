@@ -278,6 +278,16 @@ describe('GET /api/environments/{env}/users/{user}/diagnosis', () => {
     expect(response.body.reasons[0].message).toContain('Adatum Contractors');
   });
 
+  it('diagnoses a user deleted from Entra ID by UPN, from the row left behind, and answers its checklist (issue 14)', async () => {
+    const response = await getDiagnosis(ENV.prod, upn('gone'));
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ user: null, verdict: 'not-eligible', currentRow: { isdisabled: false } });
+    expect(response.body.reasons.map((r: Body) => r.factId)).toEqual(['D4.1']);
+    expect(response.body.checklist.requirements.find((r: Body) => r.check === 'account')).toMatchObject({ status: 'failed', factId: 'D4.1' });
+    expect(response.body.checklist.signIn).toEqual({ now: false, why: 'No: the account no longer exists in Entra ID (D4.1).' });
+    expect(response.body.checklist.next.by).toBe('never');
+  });
+
   it('answers 404 problem+json for an unknown user or environment', async () => {
     for (const [env, user] of [[ENV.prod, `nobody@adatum.onmicrosoft.com`], [ids.env('Nowhere'), upn('rosa')]] as const) {
       const response = await getDiagnosis(env, user);
@@ -308,7 +318,7 @@ describe('GET /api/salesforce/{org}/s2s-readiness', () => {
   it('sees a profile name in use whatever its case, and no integration license left (S2, S5)', async () => {
     const result = await salesforceReadiness(t.services, ORG.legacy);
     expect(Object.fromEntries(result.checks.map((c) => [c.id, c.status]))).toEqual({
-      S1: 'ok', S2: 'problem', S4: 'ok', S5: 'problem', 'connected-app': 'ok', 'api-integration-psl': 'ok',
+      S1: 'ok', S2: 'problem', S4: 'ok', S5: 'warning', 'connected-app': 'ok', 'api-integration-psl': 'ok',
     });
     expect(result.checks.find((c) => c.id === 'S5')!.message).toContain('COPILOTFORSALESINTEGRATIONPROFILE');
   });

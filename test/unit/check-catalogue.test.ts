@@ -19,6 +19,8 @@ const SPEC_CHECKS = [
   'salesforce.integration-user-inactive',
   'salesforce.integration-profile-conflict',
   'audit.target-failed',
+  // issue 14: readiness' connected-app condition, seen nightly
+  'salesforce.connected-app-missing',
   // SPEC §7
   'entra.inactive-licensed-user',
   'entra.sign-in-activity-unavailable',
@@ -56,7 +58,7 @@ describe('the check catalogue', () => {
     expect([...checkIdsOf('cross-environment')]).toEqual(['dataverse.disabled-user-licensed']);
     expect([...checkIdsOf('collection')]).toEqual([TARGET_FAILED_CHECK]);
     expect(checkIdsOf('environment').size).toBe(9);
-    expect(checkIdsOf('salesforce-org').size).toBe(3);
+    expect(checkIdsOf('salesforce-org').size).toBe(4);
     // A step's checks are about that step's target.
     for (const check of CHECK_CATALOGUE) {
       const expected = { directory: 'tenant', 'cross-environment': 'tenant', environment: 'environment', 'salesforce-org': 'salesforce-org', collection: 'any' }[check.scope];

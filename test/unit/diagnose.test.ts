@@ -69,7 +69,8 @@ describe('diagnose: notes about the row (U3, T3)', () => {
     expect(readWrite.currentRow?.roles).toEqual([]);
 
     const administrative = await aliceWithRow({ roleIds: [], accessMode: AccessMode.Administrative });
-    expect(administrative.notes).toEqual([]);
+    // No U3 for an Administrative row; Alice holds a licence, so the mode itself is noted (A2, issue 14).
+    expect(administrative.notes.map((n) => n.factId)).toEqual(['A2']);
 
     const disabled = await aliceWithRow({ roleIds: [], isDisabled: true });
     expect(disabled.notes.map((n) => n.factId)).toEqual(['D1']);

@@ -100,3 +100,16 @@ describe('audit schedule', () => {
     expect(problems({ STEWARD_AUDIT_TIME: 'yesterday' })).toEqual(['STEWARD_AUDIT_TIME']);
   });
 });
+
+describe('storage connection strings (issue 14)', () => {
+  it('names the setting and what is wrong with a connection string, and takes the usual shapes', async () => {
+    const { connectionStringProblem } = await import('../../lib/config/storage.js');
+    expect(connectionStringProblem('UseDevelopmentStorage=true')).toBeNull();
+    expect(connectionStringProblem('DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.windows.net')).toBeNull();
+    expect(connectionStringProblem('TableEndpoint=https://acct.table.core.windows.net;SharedAccessSignature=sv=2024')).toBeNull();
+    expect(connectionStringProblem('garbage')).toMatch(/"garbage" is not a key=value part/);
+    expect(connectionStringProblem('AccountName=acct;AccountKey=a2V5;TableEndpoint=nope')).toMatch(/the tableendpoint "nope" is not an http\(s\) URL/);
+    expect(connectionStringProblem('AccountName=acct')).toMatch(/it has only accountname/);
+    expect(() => loadSettings({ STEWARD_TENANT_ID: 't', STEWARD_STORAGE_CONNECTION: 'garbage' })).toThrow(/STEWARD_STORAGE_CONNECTION: expected a storage connection string/);
+  });
+});

@@ -86,7 +86,7 @@ export class WebApiDataverseGateway implements DataverseGateway {
 
   /**
    * The row whose `domainname` (the UPN, P1) is this one, ignoring case as Dataverse does; null when
-   * none. (Not on `DataverseGateway` yet: the in-memory fake of the unit tests would need it too.)
+   * none.
    */
   async findSystemUserByDomainName(target: DataverseTarget, domainName: string): Promise<SystemUser | null> {
     return this.findSystemUser(target, 'findSystemUserByDomainName', `domainname eq ${odataString(domainName)}`);

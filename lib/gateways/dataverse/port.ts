@@ -56,6 +56,8 @@ export interface DataverseGateway extends Partial<DataverseChanges> {
   listSystemUsers(target: DataverseTarget): Pages<SystemUser>;
   /** The row of one Entra user (by object id), with its roles; null when none. */
   findSystemUserByEntraId(target: DataverseTarget, entraObjectId: string): Promise<SystemUser | null>;
+  /** By `domainname` (the UPN, P1), ignoring case: the row of a user Entra no longer knows (D4.1). */
+  findSystemUserByDomainName(target: DataverseTarget, domainName: string): Promise<SystemUser | null>;
   /** The application user (T2) of an Entra application id; null when none. */
   findSystemUserByApplicationId(target: DataverseTarget, applicationId: string): Promise<SystemUser | null>;
   getSystemUser(target: DataverseTarget, systemUserId: string): Promise<SystemUser | null>;

@@ -183,6 +183,18 @@ export function toDirectoryUser(user: Partial<WireUser>, pool: Pick<StringPool, 
         ? NEVER_SIGNED_IN
         : null,
     licenseErrors: licenseErrorsOf(user, pool),
+    ...groupLicensesOf(user, pool),
+  };
+}
+
+/** The applied licence assignments made through a group, and which of those SKUs are also direct (diagnose's evidence). */
+function groupLicensesOf(user: Partial<WireUser>, pool: Pick<StringPool, 'share'>): Pick<DirectoryUser, 'groupLicenses' | 'directSkuIds'> {
+  const applied = (user.licenseAssignmentStates ?? []).filter((s) => !inError(s) && typeof s.skuId === 'string');
+  const byGroup = applied.filter((s) => typeof s.assignedByGroup === 'string' && s.assignedByGroup);
+  if (byGroup.length === 0) return {};
+  return {
+    groupLicenses: byGroup.map((s) => ({ skuId: pool.share(s.skuId!), groupId: pool.share(s.assignedByGroup!) })),
+    directSkuIds: applied.filter((s) => !s.assignedByGroup).map((s) => pool.share(s.skuId!)),
   };
 }
 

@@ -45,6 +45,27 @@ export class RetryableError extends Error {
   }
 }
 
+/** A call about to wait before its next try (issue 14: the CLI names the target that waits). */
+export interface RetryWait {
+  service: string;
+  operation: string;
+  status: number | undefined;
+  /** The try that failed (1 = the first). */
+  attempt: number;
+  /** How long until the next try: the service's `Retry-After`, else the back-off's lower bound. */
+  waitMs: number;
+}
+
+let retryWaitListener: ((wait: RetryWait) => void) | undefined;
+
+/** Tells `listener` of every wait before a retry, until the returned function is called. One listener: the CLI's progress. */
+export function onRetryWait(listener: (wait: RetryWait) => void): () => void {
+  retryWaitListener = listener;
+  return () => {
+    if (retryWaitListener === listener) retryWaitListener = undefined;
+  };
+}
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (ms <= 0) return resolve();
@@ -84,8 +105,13 @@ export async function withRetry<T>(
         signal,
         // p-retry sleeps its own back-off after this hook; when the service named a wait we add
         // what is missing so that the total honours Retry-After.
-        onFailedAttempt: async ({ error, retriesLeft }) => {
+        onFailedAttempt: async ({ error, retriesLeft, attemptNumber }) => {
           // p-retry calls this after the last attempt too: nothing to wait for then.
+          if (retriesLeft > 0 && error instanceof RetryableError) {
+            const { service, operation, status } = error.serviceError;
+            const backoff = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attemptNumber - 1));
+            retryWaitListener?.({ service, operation, status, attempt: attemptNumber, waitMs: error.retryAfterMs ?? backoff });
+          }
           if (retriesLeft > 0 && error instanceof RetryableError && error.retryAfterMs !== undefined) {
             if (error.retryAfterMs > policy.maxRetryAfterMs) {
               throw error.serviceError;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AuditRunner } from '../../audit/runner.js';
+import { CHECK_CATALOGUE } from '../../domain/check-catalogue.js';
 import type { StoredFinding } from '../../domain/finding.js';
 import { count, field, list, maybeText, oneOf, record, text, texts, yesNo } from '../answer-schemas.js';
 import { defineRoute, json } from '../pipeline.js';
@@ -20,6 +21,11 @@ const CHECK_ID = z
   .string()
   .regex(/^[a-z0-9.-]{3,80}$/, 'expected a check id such as dataverse.non-interactive-cap')
   .meta({ title: 'Check ID', description: 'The id of a check, such as dataverse.non-interactive-cap.' });
+const CHECK_IDS = new Set<string>(CHECK_CATALOGUE.map((c) => c.id));
+/** A check that exists: a suppression of any other would never match a finding (issue 14). */
+const EXISTING_CHECK_ID = CHECK_ID.refine((id) => CHECK_IDS.has(id), {
+  message: `expected the id of one of the audit's checks: ${[...CHECK_IDS].join(', ')}`,
+});
 
 /** `latest` names the newest run: GET /audits/latest is the same answer as GET /audits/{runId} with it. */
 const LATEST = 'latest';
@@ -311,7 +317,7 @@ export const auditRoutes = [
     role: 'Steward.Audit',
     mutation: true,
     body: z.strictObject({
-      checkId: CHECK_ID,
+      checkId: EXISTING_CHECK_ID,
       targetId: TARGET_ID,
       /** `*` suppresses the whole check for the target. */
       subjectId: subjectId.default('*'),

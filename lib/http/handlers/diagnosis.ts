@@ -75,6 +75,44 @@ export const diagnosisAnswer = record({
   ),
   reasons: list(reason, 'Reasons', 'Why the user cannot get in, each citing its fact.'),
   notes: list(reason, 'Notes', 'What is worth knowing even when the user can get in.'),
+  checklist: field(
+    record({
+      requirements: list(
+        record({
+          check: oneOf(
+            ['dataverse-database', 'account', 'license', 'admin-role', 'security-group', 'environment-type'],
+            'Requirement Check',
+            'Which requirement: dataverse-database, account, license, admin-role, security-group or environment-type.',
+          ),
+          factId: text('Fact', 'The fact of the specification the requirement rests on.'),
+          status: oneOf(['passed', 'failed', 'not-applicable'], 'Requirement Status', 'passed, failed or not-applicable.'),
+          requirement: text('Requirement', 'The requirement, in the admin center words.'),
+          evidence: text('Evidence', 'What Steward saw.'),
+        }),
+        'Requirements',
+        'Each requirement of access, passed or failed, with its evidence.',
+      ),
+      systemUser: text('System User Record', 'The user systemuser record in the environment, in words.'),
+      signIn: field(
+        record({
+          now: yesNo('Can Sign In Now', 'True when the user can sign in to the environment now.'),
+          why: text('Sign In Reason', 'Why the user can or cannot sign in now.'),
+        }),
+        'Sign In',
+        'Whether the user can sign in now, and why.',
+      ),
+      next: field(
+        record({
+          by: oneOf(['background-sync', 'on-demand', 'never'], 'Next By', 'background-sync, on-demand or never.'),
+          what: text('Next Step', 'What brings the user in, or keeps them out.'),
+        }),
+        'Next',
+        'What will happen next.',
+      ),
+    }),
+    'Checklist',
+    'The diagnosis as a checklist, like the admin center Run diagnostics.',
+  ),
 });
 
 export const readinessAnswer = record({

@@ -167,6 +167,7 @@ export class MemoryTenant {
       },
       findSystemUserByEntraId: async (target, id) => structuredClone(rows(target).find((r) => r.entraObjectId === id) ?? null),
       findSystemUserByApplicationId: async (target, id) => structuredClone(rows(target).find((r) => r.applicationId === id) ?? null),
+      findSystemUserByDomainName: async (target, name) => structuredClone(rows(target).find((r) => r.domainName?.toLowerCase() === name.toLowerCase()) ?? null),
       getSystemUser: async (target, id) => structuredClone(rows(target).find((r) => r.id === id) ?? null),
       listTeams: () => onePage(() => []),
       listGroupTeams: () => onePage(() => []),
