@@ -55,11 +55,12 @@ export interface RequestTally {
 
 const tallies = new AsyncLocalStorage<RequestTally[]>();
 
-/** Runs `work` and counts every upstream attempt it makes (also inside nested tallies). */
-export async function countUpstreamRequests<T>(work: () => Promise<T>): Promise<{ result: T; requests: number }> {
-  const tally: RequestTally = { requests: 0 };
-  const result = await tallies.run([...(tallies.getStore() ?? []), tally], work);
-  return { result, requests: tally.requests };
+/**
+ * Runs `work`, counting into `tally` every upstream attempt it makes (an enclosing tally counts
+ * them too). The tally holds the count whether `work` succeeds or throws.
+ */
+export function tallyUpstreamRequests<T>(tally: RequestTally, work: () => Promise<T>): Promise<T> {
+  return tallies.run([...(tallies.getStore() ?? []), tally], work);
 }
 
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
