@@ -19,7 +19,6 @@ import { fullRunDue, type DeltaStateStore, type EnvironmentDeltaState } from './
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
 import type { FinishedRun, RunReports } from './run-report.js';
-import { recordAuditRunMetrics } from '../telemetry/audit-metrics.js';
 import { tallyUpstreamRequests, type RequestTally } from '../telemetry/upstream.js';
 import { NOT_AUDITED, RESULT_MISSING, RunDataMissing, describeError, failureOf, isLastingFailure, targetFailedFinding } from './target-failure.js';
 
@@ -151,17 +150,15 @@ export class AuditPipeline {
     let fullReason: FullReason = options.full ? 'requested' : null;
     const tally: RequestTally = { requests: 0 };
     try {
-      await tallyUpstreamRequests(tally, async () => {
-        environments = await discoverEnvironments(sources.environments, settings.environmentAllowList);
-        const { deltaState } = this.deps;
-        const previous = deltaState && !options.full ? await deltaState.currentDirectory() : null;
-        if (previous && fullRunDue(previous.fullAt, startedAt, settings.fullAuditEveryDays)) fullReason = 'scheduled';
-        const { snapshot, state, collection } = await collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt);
-        if (state && deltaState) await deltaState.stage(TENANT_TARGET, runId, state);
-        run.collection = collection.mode === 'incremental' ? { ...collection, checksKeptOpen: [...UNTRACKED_BY_DELTA] } : collection;
-        tenant.collection = collection;
-        await this.runs.begin(runId, snapshot, environments, options.inProcess ?? false);
-      });
+      environments = await tallyUpstreamRequests(tally, () => discoverEnvironments(sources.environments, settings.environmentAllowList));
+      const { deltaState } = this.deps;
+      const previous = deltaState && !options.full ? await deltaState.currentDirectory() : null;
+      if (previous && fullRunDue(previous.fullAt, startedAt, settings.fullAuditEveryDays)) fullReason = 'scheduled';
+      const { snapshot, state, collection } = await tallyUpstreamRequests(tally, () => collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt));
+      if (state && deltaState) await deltaState.stage(TENANT_TARGET, runId, state);
+      run.collection = collection.mode === 'incremental' ? { ...collection, checksKeptOpen: [...UNTRACKED_BY_DELTA] } : collection;
+      tenant.collection = collection;
+      await this.runs.begin(runId, snapshot, environments, options.inProcess ?? false);
     } catch (error) {
       tenant = { ...tenant, status: 'failed', error: describeError(error), failure: failureOf(error) };
     }
@@ -218,32 +215,25 @@ export class AuditPipeline {
     const { store } = this.deps;
     const { runId, targetId } = message;
     const base: RunTarget = { id: targetId, kind: message.kind, status: 'pending', attempts: options.attempt };
-    const tally: RequestTally = { requests: 0 };
+    const tally: RequestTally = { requests: 0 }; // kept on the target, for the run's metrics (AuditRunner.finalize)
     try {
-      return await tallyUpstreamRequests(tally, () => this.auditTargetCounted(message, base, tally));
+      // The target's stored findings are read while its data is collected: nothing else writes
+      // them meanwhile (one worker audits a target at a time; finalize runs after every target).
+      const previous = store.listFindingsOfTargets([targetId]);
+      previous.catch(() => undefined); // awaited in record(); a failed collection abandons it
+      const { findings, summaryStored, stateKept } = await tallyUpstreamRequests(tally, () => (message.kind === 'environment' ? this.checkEnvironment(runId, base, message.fullReason ?? null) : this.checkOrg(base)));
+      await settleAll([summaryStored, this.record(runId, [{ targetId, checkIds: 'all', findings }], previous)]);
+      // SPEC §9: the target succeeded: the state its changes were applied to is the one in force.
+      await stateKept?.();
+      const done: RunTarget = { ...base, status: 'succeeded', upstreamRequests: tally.requests };
+      await store.setTargetStatus(runId, done);
+      return done;
     } catch (error) {
       if (!options.finalAttempt && !isLastingFailure(error)) throw error;
       const failed: RunTarget = { ...base, status: 'failed', error: describeError(error), failure: failureOf(error), upstreamRequests: tally.requests };
       await store.setTargetStatus(runId, failed);
       return failed;
     }
-  }
-
-  private async auditTargetCounted(message: AuditTargetMessage, base: RunTarget, tally: RequestTally): Promise<RunTarget> {
-    const { store } = this.deps;
-    const { runId, targetId } = message;
-    // The target's stored findings are read while its data is collected: nothing else writes
-    // them meanwhile (one worker audits a target at a time; finalize runs after every target).
-    const previous = store.listFindingsOfTargets([targetId]);
-    previous.catch(() => undefined); // awaited in record(); a failed collection abandons it
-    const { findings, summaryStored, stateKept } =
-      message.kind === 'environment' ? await this.checkEnvironment(runId, base, message.fullReason ?? null) : await this.checkOrg(base);
-    await settleAll([summaryStored, this.record(runId, [{ targetId, checkIds: 'all', findings }], previous)]);
-    // SPEC §9: the target succeeded: the state its changes were applied to is the one in force.
-    await stateKept?.();
-    const done: RunTarget = { ...base, status: 'succeeded', upstreamRequests: tally.requests };
-    await store.setTargetStatus(runId, done);
-    return done;
   }
 
   /**
@@ -307,14 +297,6 @@ export class AuditPipeline {
 
   /** Step 3: tenant-wide checks, failed targets, alerts, and the run's closing status. */
   async finalize(runId: string): Promise<AuditRunReport> {
-    const tally: RequestTally = { requests: 0 };
-    const report = await tallyUpstreamRequests(tally, () => this.finalizeCounted(runId));
-    const upstreamRequests = tally.requests + report.run.targets.reduce((sum, target) => sum + (target.upstreamRequests ?? 0), 0);
-    recordAuditRunMetrics(report.run, { upstreamRequests });
-    return report;
-  }
-
-  private async finalizeCounted(runId: string): Promise<AuditRunReport> {
     const { store } = this.deps;
     const run = await store.getRun(runId);
     if (!run) throw new Error(`no audit run ${runId}`);

@@ -7,6 +7,8 @@ import type { AuditStore, RunFindingEntry } from '../gateways/storage/audit-stor
 import type { AuditPipeline, AuditRunReport, TargetAttempt } from './pipeline.js';
 import type { ReportFormat, RunReports } from './run-report.js';
 
+import { recordAuditRunMetrics } from '../telemetry/audit-metrics.js';
+import { tallyUpstreamRequests, type RequestTally } from '../telemetry/upstream.js';
 /**
  * Where a started run's targets go, decided once at composition:
  * - `queue` (Azure Functions): one queue message per target, each audited by whichever worker
@@ -96,7 +98,7 @@ export class AuditRunner {
     } else {
       this.inBackground(run.runId, async () => {
         await this.auditHere(messages, {});
-        await pipeline.finalize(run.runId);
+        await this.finalize(run.runId);
       });
     }
     return { run, targetCount: messages.length + 1 };
@@ -107,7 +109,7 @@ export class AuditRunner {
     const { pipeline } = this.deps;
     const { run, messages } = await pipeline.startRun(trigger, { inProcess: true, full: options.full });
     await this.auditHere(messages, options);
-    return pipeline.finalize(run.runId);
+    return this.finalize(run.runId);
   }
 
   /**
@@ -120,14 +122,22 @@ export class AuditRunner {
     const target = await pipeline.auditTarget(message, attempt);
     if (await pipeline.allTargetsDone(message.runId)) {
       if (dispatch.mode === 'queue') await dispatch.queue.sendFinalize({ runId: message.runId });
-      else await pipeline.finalize(message.runId);
+      else await this.finalize(message.runId);
     }
     return target;
   }
 
-  /** Tenant-wide checks, failed targets, alerts, and the run's closing status (idempotent if asked twice). */
-  finalize(runId: string): Promise<AuditRunReport> {
-    return this.deps.pipeline.finalize(runId);
+  /**
+   * Tenant-wide checks, failed targets, alerts, and the run's closing status (idempotent if asked
+   * twice); then the run's metrics (lib/telemetry/audit-metrics.ts), its upstream requests being
+   * those of its targets (kept on each) and of this step.
+   */
+  async finalize(runId: string): Promise<AuditRunReport> {
+    const tally: RequestTally = { requests: 0 };
+    const report = await tallyUpstreamRequests(tally, () => this.deps.pipeline.finalize(runId));
+    const upstreamRequests = report.run.targets.reduce((sum, target) => sum + (target.upstreamRequests ?? 0), tally.requests);
+    recordAuditRunMetrics(report.run, { upstreamRequests });
+    return report;
   }
 
   /** Waits for every run started in the background so far (tests, shutdown). */
