@@ -162,8 +162,7 @@ export class AuditPipeline {
     } catch (error) {
       tenant = { ...tenant, status: 'failed', error: describeError(error), failure: failureOf(error) };
     }
-    tenant.upstreamRequests = tally.requests;
-    const targets: RunTarget[] = [tenant];
+    const targets: RunTarget[] = [{ ...tenant, upstreamRequests: tally.requests }];
     const messages: AuditTargetMessage[] = [];
     for (const environment of environments) {
       if (!environment.hasDataverse) {
