@@ -22,6 +22,7 @@ export const UPSTREAM_ATTRIBUTES = {
   call: 'steward.upstream.call',
   target: 'steward.upstream.target',
   retries: 'steward.upstream.retries',
+  composite: 'steward.upstream.composite',
   throttleWaitMs: 'steward.upstream.throttle_wait_ms',
   method: 'http.request.method',
   urlTemplate: 'url.template',
@@ -38,6 +39,11 @@ export interface UpstreamCallInit {
   call?: string;
   /** The environment or org id the call was for. */
   target?: string;
+  /**
+   * A call made of other calls (a Graph `$batch` whose throttled items are sent again in new
+   * batches): its retries are those of the items, its HTTP requests are counted by the inner spans.
+   */
+  composite?: boolean;
 }
 
 /** What the transport tells the span while the call runs (the retry loop's observer). */
@@ -118,6 +124,7 @@ export function traceUpstream<T>(init: UpstreamCallInit, work: (call: UpstreamCa
     [UPSTREAM_ATTRIBUTES.urlTemplate]: template,
     ...(init.call ? { [UPSTREAM_ATTRIBUTES.call]: init.call } : {}),
     ...(init.target ? { [UPSTREAM_ATTRIBUTES.target]: init.target } : {}),
+    ...(init.composite ? { [UPSTREAM_ATTRIBUTES.composite]: true } : {}),
     ...(host ? { [UPSTREAM_ATTRIBUTES.serverAddress]: host } : {}),
   };
   const counting = tallies.getStore() ?? [];
@@ -125,12 +132,15 @@ export function traceUpstream<T>(init: UpstreamCallInit, work: (call: UpstreamCa
     let retries = 0;
     let waitedMs = 0;
     let status: number | undefined;
-    for (const tally of counting) tally.requests++;
+    const countRequest = () => {
+      if (!init.composite) for (const tally of counting) tally.requests++;
+    };
+    countRequest();
     const call: UpstreamCall = {
       retrying(retryAfterMs) {
         retries++;
         waitedMs += retryAfterMs ?? 0;
-        for (const tally of counting) tally.requests++;
+        countRequest();
       },
       answered(answer) {
         status = answer;

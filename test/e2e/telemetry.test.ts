@@ -96,8 +96,9 @@ describe('telemetry of an audit run (throttled calls, run metrics)', () => {
   let t: TestServices;
   beforeAll(async () => {
     const fixture = operationsTenant();
-    // Half of the Sales environment's Dataverse calls are throttled with Retry-After: 1 (seeded).
-    fixture.faults = { seed: 7, [ENV.sales]: { throttleRate: 0.5, retryAfterSeconds: 1 } };
+    // Most of the Sales environment's Dataverse calls and a quarter of Graph's (items of a $batch
+    // too) are throttled with Retry-After: 1 (seeded).
+    fixture.faults = { seed: 7, [ENV.sales]: { throttleRate: 0.7, retryAfterSeconds: 1 }, graph: { throttleRate: 0.25, retryAfterSeconds: 1 } };
     t = await startTestServices(fixture);
   });
   afterAll(() => t.stop());
@@ -117,6 +118,10 @@ describe('telemetry of an audit run (throttled calls, run metrics)', () => {
     }
     // The other environments were not throttled.
     for (const span of telemetry.upstream('dataverse').filter((s) => s.attributes[A.target] !== ENV.sales)) expect(span.attributes[A.retries]).toBe(0);
+    // Graph's throttled requests, and the $batch spans whose items were throttled and sent again, say so the same way.
+    const graphThrottled = telemetry.upstream('graph').filter((s) => (s.attributes[A.retries] as number) > 0);
+    expect(graphThrottled.length).toBeGreaterThan(0);
+    for (const span of graphThrottled) expect(span.attributes[A.throttleWaitMs]).toBe((span.attributes[A.retries] as number) * 1000);
 
     const run = report.run;
     expect(await telemetry.counter('steward.audit.runs', { status: 'succeeded', trigger: 'cli' })).toBe(1);
@@ -128,8 +133,8 @@ describe('telemetry of an audit run (throttled calls, run metrics)', () => {
       expect(await telemetry.counter('steward.audit.findings', { severity })).toBe(run.summary![severity]);
     }
     expect(run.summary!.warning + run.summary!.critical + run.summary!.info).toBeGreaterThan(0);
-    // Every attempt of every upstream call of the run, retries included.
-    const attempts = telemetry.upstream().reduce((sum, s) => sum + 1 + (s.attributes[A.retries] as number), 0);
+    // Every attempt of every upstream call of the run, retries included (a $batch span holds its batches' spans).
+    const attempts = telemetry.upstream().filter((s) => !s.attributes[A.composite]).reduce((sum, s) => sum + 1 + (s.attributes[A.retries] as number), 0);
     expect(attempts).toBeGreaterThan(throttled.length);
     expect(await telemetry.counter('steward.audit.upstream_requests')).toBe(attempts);
     const duration = (await telemetry.metrics()).get('steward.audit.duration')!;

@@ -216,12 +216,17 @@ export class GraphClient {
     await Promise.all(
       chunks.map(async (chunk) => {
         let pending = chunk;
-        await withRetry(async () => {
-          const body = await this.post<BatchResponseBody>(operation, '/$batch', { requests: pending }, target);
-          const settled = this.settleBatch(operation, pending, body, results, target);
-          pending = settled.again;
-          if (settled.retry) throw settled.retry;
-        }, this.retry);
+        // A span around the chunk's batches, counting the rounds its throttled items took (each
+        // batch sent is a span of its own inside it).
+        await traceUpstream({ service: 'graph', method: 'POST', url: `${this.baseUrl}/v1.0/$batch`, call: operation, target, composite: true }, (call) =>
+          withRetry(async () => {
+            const body = await this.post<BatchResponseBody>(operation, '/$batch', { requests: pending }, target);
+            const settled = this.settleBatch(operation, pending, body, results, target);
+            pending = settled.again;
+            if (settled.retry) throw settled.retry;
+            call.answered(200);
+          }, this.retry, undefined, call),
+        );
       }),
     );
     return results;
