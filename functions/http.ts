@@ -1,7 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { responsePayload, type RouteDefinition } from '../lib/http/api.js';
 import { buildApiRequest } from '../lib/http/api-request.js';
-import { withLogContext, type LogSink } from '../lib/telemetry/log.js';
+import { withLogContext } from '../lib/telemetry/log.js';
+import { invocationSink } from './invocation.js';
 import { getSteward } from './services.js';
 
 /** The trigger of one HTTP function: parse, hand to the route's handler, answer. */
@@ -29,11 +30,3 @@ export function httpHandler(route: RouteDefinition) {
   };
 }
 
-/** Structured log lines through the invocation's own logger, which the host ties to the invocation. */
-function invocationSink(context: InvocationContext): LogSink {
-  return (level, record) => {
-    if (level === 'error') context.error(record);
-    else if (level === 'warn') context.warn(record);
-    else context.info(record);
-  };
-}

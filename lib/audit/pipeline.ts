@@ -19,6 +19,7 @@ import { fullRunDue, type DeltaStateStore, type EnvironmentDeltaState } from './
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
 import type { FinishedRun, RunReports } from './run-report.js';
+import { logEvent } from '../telemetry/log.js';
 import { tallyUpstreamRequests, type RequestTally } from '../telemetry/upstream.js';
 import { NOT_AUDITED, RESULT_MISSING, RunDataMissing, describeError, failureOf, isLastingFailure, targetFailedFinding } from './target-failure.js';
 
@@ -336,11 +337,7 @@ export class AuditPipeline {
 
   /** The run's report (issue 13); one that cannot be written is reported and does not fail the run. */
   private async publishReport(finished: FinishedRun, now: Date): Promise<void> {
-    try {
-      await this.deps.reports?.publish(finished, now);
-    } catch (error) {
-      console.warn(`[steward] the report of audit run ${finished.run.runId} was not stored: ${describeError(error)}`);
-    }
+    await this.deps.reports?.publish(finished, now).catch((error: unknown) => void logEvent('warn', 'audit.report-not-stored', { runId: finished.run.runId, message: describeError(error) }));
   }
 
   /**

@@ -8,6 +8,7 @@ import type { AuditPipeline, AuditRunReport, TargetAttempt } from './pipeline.js
 import type { ReportFormat, RunReports } from './run-report.js';
 
 import { recordAuditRunMetrics } from '../telemetry/audit-metrics.js';
+import { logEvent } from '../telemetry/log.js';
 import { tallyUpstreamRequests, type RequestTally } from '../telemetry/upstream.js';
 /**
  * Where a started run's targets go, decided once at composition:
@@ -146,7 +147,7 @@ export class AuditRunner {
   }
 
   private inBackground(runId: string, work: () => Promise<void>): void {
-    const running = work().catch((error: unknown) => console.error(`[steward] audit run ${runId} failed: ${(error as Error)?.message}`));
+    const running = work().catch((error: unknown) => void logEvent('error', 'audit.run-failed', { runId, message: (error as Error)?.message }));
     this.running.add(running);
     void running.finally(() => this.running.delete(running));
   }

@@ -26,16 +26,17 @@ export function isTraceId(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-f]{32}$/.test(value) && !/^0+$/.test(value);
 }
 
-/** Runs `work` inside a server span of its own (the active span), handing it the trace id. */
+/** Runs `work` inside a span of its own (server by default; the active span), handing it the trace id. */
 export function inRequestSpan<T>(
   name: string,
   traceParent: string | undefined,
   attributes: Attributes,
   work: (traceId: string, span: Span) => Promise<T>,
+  kind: SpanKind = SpanKind.SERVER,
 ): Promise<T> {
   const remote = parseTraceParent(traceParent);
   const parent = remote ? trace.setSpanContext(ROOT_CONTEXT, { ...remote, isRemote: true }) : ROOT_CONTEXT;
-  let span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  let span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, parent);
   if (!isSpanContextValid(span.spanContext())) {
     // No SDK and no caller's trace: a trace id of our own, carried by a span that records nothing.
     span = trace.wrapSpanContext({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.NONE });
