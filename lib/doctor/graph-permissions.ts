@@ -55,18 +55,12 @@ export const GRAPH_PERMISSIONS: readonly GraphPermissionNeed[] = [
     docs: 'https://learn.microsoft.com/graph/api/resources/signinactivity',
   },
   {
+    // assignLicense: "Application: User.ReadWrite.All; higher: Directory.ReadWrite.All" (user-assignlicense).
     permission: 'User.ReadWrite.All',
     alsoCoveredBy: ['Directory.ReadWrite.All'],
     writes: true,
-    calls: ['POST /users (create-user)'],
+    calls: ['POST /users (create-user)', 'POST /users/{id}/assignLicense (create-user, enable, disable, access-mode)'],
     docs: 'https://learn.microsoft.com/graph/api/user-post-users',
-  },
-  {
-    permission: 'LicenseAssignment.ReadWrite.All',
-    alsoCoveredBy: ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
-    writes: true,
-    calls: ['POST /users/{id}/assignLicense (create-user, enable, disable, access-mode)'],
-    docs: 'https://learn.microsoft.com/graph/api/user-assignlicense',
   },
   {
     permission: 'GroupMember.ReadWrite.All',

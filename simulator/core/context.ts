@@ -45,7 +45,7 @@ export interface SimContext {
 export const DEFAULT_GRAPH_PERMISSIONS = [
   'User.ReadWrite.All',
   'GroupMember.ReadWrite.All',
-  'LicenseAssignment.ReadWrite.All',
+  'LicenseAssignment.Read.All',
   'RoleManagement.Read.Directory',
   'AuditLog.Read.All',
 ];

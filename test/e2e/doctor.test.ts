@@ -66,7 +66,6 @@ describe('steward doctor', () => {
       ...READ_PERMISSIONS.map((p) => `graph.permission.${p}`),
       'graph.permission.User.ReadWrite.All',
       'graph.permission.GroupMember.ReadWrite.All',
-      'graph.permission.LicenseAssignment.ReadWrite.All',
     ]) {
       expect(byId(checks).get(id)?.status, id).toBe('pass');
     }
@@ -76,7 +75,7 @@ describe('steward doctor', () => {
 
   it('fails naming the Graph permission the app was not granted, and the calls that need it', async () => {
     const fixture = operationsTenant();
-    fixture.app = { graphPermissions: ['User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'LicenseAssignment.ReadWrite.All', 'RoleManagement.Read.Directory'] };
+    fixture.app = { graphPermissions: ['User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'LicenseAssignment.Read.All', 'RoleManagement.Read.Directory'] };
     const file = fixtureFile('no-audit-log', fixture);
     const { code, ok, checks } = await doctorJson(['--fixture', file]);
     expect(code).toBe(1);
@@ -107,7 +106,6 @@ describe('steward doctor', () => {
     expect(writing.code).toBe(1);
     expect(writing.checks.filter((c) => c.status === 'fail').map((c) => c.id).sort()).toEqual([
       'graph.permission.GroupMember.ReadWrite.All',
-      'graph.permission.LicenseAssignment.ReadWrite.All',
       'graph.permission.User.ReadWrite.All',
     ]);
 
