@@ -1,7 +1,12 @@
 import { app } from '@azure/functions';
+import { startTelemetry } from '../lib/telemetry/azure-monitor.js';
 import { functionCatalog } from './catalog.js';
 
-/** The app's entry point (`main` in package.json): registers every function of the catalog. */
+/**
+ * The app's entry point (`main` in package.json): starts the export to Application Insights (when
+ * its connection string is set) before anything else runs, then registers every function of the catalog.
+ */
+startTelemetry();
 app.setup({ enableHttpStream: false });
 
 for (const fn of functionCatalog) {

@@ -57,6 +57,7 @@ export async function createServices(settings: Settings, options: { now?: () => 
     hostStorage:
       settings.hostStorageConnection === settings.storageConnection ? ownStorage : openStorage(settings.hostStorageConnection, credential, trusted),
     now: options.now ?? (() => new Date()),
+    credential,
   };
 }
 

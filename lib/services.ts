@@ -1,3 +1,4 @@
+import type { TokenCredential } from '@azure/identity';
 import type { AuditRunner } from './audit/runner.js';
 import type { Settings } from './config/settings.js';
 import type { DataverseGateway } from './gateways/dataverse/port.js';
@@ -23,6 +24,8 @@ export interface AppServices {
   hostStorage?: StorageConnection;
   /** Injected so tests can move time (expiries, idempotency). */
   now: () => Date;
+  /** The Entra credential the gateways sign in with (steward doctor asks it for each audience's token). */
+  credential?: TokenCredential;
 }
 
 /**

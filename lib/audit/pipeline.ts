@@ -19,6 +19,8 @@ import { fullRunDue, type DeltaStateStore, type EnvironmentDeltaState } from './
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
 import type { FinishedRun, RunReports } from './run-report.js';
+import { logEvent } from '../telemetry/log.js';
+import { tallyUpstreamRequests, type RequestTally } from '../telemetry/upstream.js';
 import { NOT_AUDITED, RESULT_MISSING, RunDataMissing, describeError, failureOf, isLastingFailure, targetFailedFinding } from './target-failure.js';
 
 /**
@@ -147,12 +149,13 @@ export class AuditPipeline {
     let environments: Environment[] = [];
     let tenant: RunTarget = { id: TENANT_TARGET, kind: 'tenant', status: 'pending', name: 'Entra ID directory' };
     let fullReason: FullReason = options.full ? 'requested' : null;
+    const tally: RequestTally = { requests: 0 };
     try {
-      environments = await discoverEnvironments(sources.environments, settings.environmentAllowList);
+      environments = await tallyUpstreamRequests(tally, () => discoverEnvironments(sources.environments, settings.environmentAllowList));
       const { deltaState } = this.deps;
       const previous = deltaState && !options.full ? await deltaState.currentDirectory() : null;
       if (previous && fullRunDue(previous.fullAt, startedAt, settings.fullAuditEveryDays)) fullReason = 'scheduled';
-      const { snapshot, state, collection } = await collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt);
+      const { snapshot, state, collection } = await tallyUpstreamRequests(tally, () => collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt));
       if (state && deltaState) await deltaState.stage(TENANT_TARGET, runId, state);
       run.collection = collection.mode === 'incremental' ? { ...collection, checksKeptOpen: [...UNTRACKED_BY_DELTA] } : collection;
       tenant.collection = collection;
@@ -160,7 +163,7 @@ export class AuditPipeline {
     } catch (error) {
       tenant = { ...tenant, status: 'failed', error: describeError(error), failure: failureOf(error) };
     }
-    const targets: RunTarget[] = [tenant];
+    const targets: RunTarget[] = [{ ...tenant, upstreamRequests: tally.requests }];
     const messages: AuditTargetMessage[] = [];
     for (const environment of environments) {
       if (!environment.hasDataverse) {
@@ -212,22 +215,22 @@ export class AuditPipeline {
     const { store } = this.deps;
     const { runId, targetId } = message;
     const base: RunTarget = { id: targetId, kind: message.kind, status: 'pending', attempts: options.attempt };
+    const tally: RequestTally = { requests: 0 }; // kept on the target, for the run's metrics (AuditRunner.finalize)
     try {
       // The target's stored findings are read while its data is collected: nothing else writes
       // them meanwhile (one worker audits a target at a time; finalize runs after every target).
       const previous = store.listFindingsOfTargets([targetId]);
       previous.catch(() => undefined); // awaited in record(); a failed collection abandons it
-      const { findings, summaryStored, stateKept } =
-        message.kind === 'environment' ? await this.checkEnvironment(runId, base, message.fullReason ?? null) : await this.checkOrg(base);
+      const { findings, summaryStored, stateKept } = await tallyUpstreamRequests(tally, () => (message.kind === 'environment' ? this.checkEnvironment(runId, base, message.fullReason ?? null) : this.checkOrg(base)));
       await settleAll([summaryStored, this.record(runId, [{ targetId, checkIds: 'all', findings }], previous)]);
       // SPEC §9: the target succeeded: the state its changes were applied to is the one in force.
       await stateKept?.();
-      const done: RunTarget = { ...base, status: 'succeeded' };
+      const done: RunTarget = { ...base, status: 'succeeded', upstreamRequests: tally.requests };
       await store.setTargetStatus(runId, done);
       return done;
     } catch (error) {
       if (!options.finalAttempt && !isLastingFailure(error)) throw error;
-      const failed: RunTarget = { ...base, status: 'failed', error: describeError(error), failure: failureOf(error) };
+      const failed: RunTarget = { ...base, status: 'failed', error: describeError(error), failure: failureOf(error), upstreamRequests: tally.requests };
       await store.setTargetStatus(runId, failed);
       return failed;
     }
@@ -334,11 +337,7 @@ export class AuditPipeline {
 
   /** The run's report (issue 13); one that cannot be written is reported and does not fail the run. */
   private async publishReport(finished: FinishedRun, now: Date): Promise<void> {
-    try {
-      await this.deps.reports?.publish(finished, now);
-    } catch (error) {
-      console.warn(`[steward] the report of audit run ${finished.run.runId} was not stored: ${describeError(error)}`);
-    }
+    await this.deps.reports?.publish(finished, now).catch((error: unknown) => void logEvent('warn', 'audit.report-not-stored', { runId: finished.run.runId, message: describeError(error) }));
   }
 
   /**

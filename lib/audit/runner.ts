@@ -8,6 +8,9 @@ import type { AuditStore, RunFindingEntry } from '../gateways/storage/audit-stor
 import type { AuditPipeline, AuditRunReport, TargetAttempt } from './pipeline.js';
 import type { ReportFormat, RunReports } from './run-report.js';
 
+import { recordAuditRunMetrics } from '../telemetry/audit-metrics.js';
+import { logEvent } from '../telemetry/log.js';
+import { tallyUpstreamRequests, type RequestTally } from '../telemetry/upstream.js';
 /**
  * Where a started run's targets go, decided once at composition:
  * - `queue` (Azure Functions): one queue message per target, each audited by whichever worker
@@ -109,7 +112,7 @@ export class AuditRunner {
     } else {
       this.inBackground(run.runId, async () => {
         await this.auditHere(run, messages, {});
-        await pipeline.finalize(run.runId);
+        await this.finalize(run.runId);
       });
     }
     return { run, targetCount: run.targets.length };
@@ -121,7 +124,7 @@ export class AuditRunner {
     // The directory is read when the run starts: a wait then is the directory's.
     const { run, messages } = await auditedTarget.run(DIRECTORY_TARGET_NAME, () => pipeline.startRun(trigger, { inProcess: true, full: options.full }));
     await this.auditHere(run, messages, options);
-    return pipeline.finalize(run.runId);
+    return this.finalize(run.runId);
   }
 
   /**
@@ -134,14 +137,22 @@ export class AuditRunner {
     const target = await pipeline.auditTarget(message, attempt);
     if (await pipeline.allTargetsDone(message.runId)) {
       if (dispatch.mode === 'queue') await dispatch.queue.sendFinalize({ runId: message.runId });
-      else await pipeline.finalize(message.runId);
+      else await this.finalize(message.runId);
     }
     return target;
   }
 
-  /** Tenant-wide checks, failed targets, alerts, and the run's closing status (idempotent if asked twice). */
-  finalize(runId: string): Promise<AuditRunReport> {
-    return this.deps.pipeline.finalize(runId);
+  /**
+   * Tenant-wide checks, failed targets, alerts, and the run's closing status (idempotent if asked
+   * twice); then the run's metrics (lib/telemetry/audit-metrics.ts), its upstream requests being
+   * those of its targets (kept on each) and of this step.
+   */
+  async finalize(runId: string): Promise<AuditRunReport> {
+    const tally: RequestTally = { requests: 0 };
+    const report = await tallyUpstreamRequests(tally, () => this.deps.pipeline.finalize(runId));
+    const upstreamRequests = report.run.targets.reduce((sum, target) => sum + (target.upstreamRequests ?? 0), tally.requests);
+    recordAuditRunMetrics(report.run, { upstreamRequests });
+    return report;
   }
 
   /** Waits for every run started in the background so far (tests, shutdown). */
@@ -150,7 +161,7 @@ export class AuditRunner {
   }
 
   private inBackground(runId: string, work: () => Promise<void>): void {
-    const running = work().catch((error: unknown) => console.error(`[steward] audit run ${runId} failed: ${(error as Error)?.message}`));
+    const running = work().catch((error: unknown) => void logEvent('error', 'audit.run-failed', { runId, message: (error as Error)?.message }));
     this.running.add(running);
     void running.finally(() => this.running.delete(running));
   }

@@ -4,6 +4,7 @@ import { EXIT } from './exit-codes.js';
 import { LIST_WHATS, runListCommand, type ListWhat } from './list-command.js';
 import { fromWorkingFolder } from './paths.js';
 import { runDiagnoseCommand, runReadinessCommand } from './diagnose-command.js';
+import { doctorCommand } from './doctor-command.js';
 import { runReportCommand } from './report-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runSnapshotCommand } from './snapshot-command.js';
@@ -90,6 +91,8 @@ program
   .requiredOption('--out <file>', 'where to write the fixture (JSON, SPEC §5)', fromWorkingFolder)
   .option('--anonymize', 'replace names, UPNs and mails consistently (ids kept)')
   .action((options) => runSnapshotCommand(options));
+
+program.addCommand(doctorCommand());
 
 // Keep-alive sockets of the SDKs would hold the process open after the work is done: exit once
 // stdout has drained (serve only returns when stopped).

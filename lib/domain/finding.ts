@@ -92,6 +92,8 @@ export interface RunTarget {
   failure?: TargetFailure;
   attempts?: number;
   collection?: CollectionMode;
+  /** The upstream HTTP requests (attempts) its audit made, for the run's metrics. */
+  upstreamRequests?: number;
   /** When the target's status was last written (storage sets it): a run's trace of progress. */
   updatedAt?: string;
 }

@@ -25,6 +25,8 @@ export interface RawRequest {
   /** Header names in any case. */
   headers: Iterable<[string, string]>;
   bodyText: string;
+  /** The Functions host's invocation: its id and trace context (`InvocationContext`). */
+  invocation?: { id: string; traceParent?: string };
 }
 
 export function buildApiRequest(raw: RawRequest, platformAuthentication: boolean): ApiRequest {
@@ -39,5 +41,8 @@ export function buildApiRequest(raw: RawRequest, platformAuthentication: boolean
     headers,
     body: parseJsonBody(raw.bodyText),
     principal: principalFrom(headers, platformAuthentication),
+    // The host's trace context first: it is the trace the host already records this call in.
+    ...(raw.invocation?.traceParent || headers.traceparent ? { traceParent: raw.invocation?.traceParent || headers.traceparent } : {}),
+    ...(raw.invocation ? { invocationId: raw.invocation.id } : {}),
   };
 }

@@ -24,6 +24,10 @@ export interface ApiRequest {
   /** Parsed JSON body; `undefined` when empty; a `SyntaxError` instance when it is not JSON. */
   body: unknown;
   principal: Principal;
+  /** The W3C `traceparent` of the caller (the Functions host's trace context, or the header). */
+  traceParent?: string;
+  /** The Functions invocation id (absent under `steward serve`). */
+  invocationId?: string;
 }
 
 export interface ApiResponse {

@@ -1,10 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Steward } from '../services.js';
 import { responsePayload, type ApiResponse, type RouteDefinition } from './api.js';
 import { buildApiRequest } from './api-request.js';
-import { problem, problemFromError } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, problem, problemFromError } from './problem.js';
+import { parseTraceParent } from '../telemetry/request.js';
 import { apiRoutes } from './routes.js';
 
 /**
@@ -123,7 +124,18 @@ function keyMatches(expected: string, given: string | undefined): boolean {
   return timingSafeEqual(digest(expected), digest(given));
 }
 
-function send(res: http.ServerResponse, response: ApiResponse): void {
+/**
+ * A problem this server answers itself (in the Functions host's place: no route, no key) names a
+ * trace id as the pipeline's do: the caller's `traceparent`, else a new one.
+ */
+function withHostTraceId(req: http.IncomingMessage, response: ApiResponse): ApiResponse {
+  if (response.headers?.['content-type'] !== PROBLEM_CONTENT_TYPE || !response.body || typeof response.body !== 'object' || 'traceId' in response.body) return response;
+  const traceId = parseTraceParent(req.headers.traceparent as string | undefined)?.traceId ?? randomBytes(16).toString('hex');
+  return { ...response, body: { ...(response.body as object), traceId } };
+}
+
+function send(res: http.ServerResponse, answer: ApiResponse): void {
+  const response = withHostTraceId(res.req, answer);
   const headers: Record<string, string> = { ...response.headers };
   const payload = responsePayload(response) ?? '';
   if (payload && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json; charset=utf-8';

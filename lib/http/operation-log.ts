@@ -6,7 +6,7 @@ import type { Tables } from '../gateways/storage/tables.js';
  * The operation log (table `operations`): one row per call of the HTTP API — who, which route,
  * which targets, the outcome and how long it took. It never holds a request body, a password, a
  * token or any secret (U1): only ids the caller put in the path (or the route chose to name) and
- * the status of the answer.
+ * the status of the answer, and the call's trace id.
  *
  * PartitionKey = the UTC day (`2025-01-31`), RowKey = ISO time + a monotonic clock + a random
  * suffix, so a day reads in order with one partition query.
@@ -31,6 +31,10 @@ export interface OperationLogEntry {
   problemType?: string;
   factId?: string;
   durationMs: number;
+  /** The W3C trace id of the call (the one its problem+json answer names). */
+  traceId?: string;
+  /** The Functions invocation that carried it. */
+  invocationId?: string;
 }
 
 export function outcomeOf(status: number, replayed: boolean): OperationOutcome {
@@ -71,6 +75,8 @@ export async function writeOperationLog(tables: Tables, entry: OperationLogEntry
     ...(entry.problemType ? { problemType: entry.problemType } : {}),
     ...(entry.factId ? { factId: entry.factId } : {}),
     durationMs: Math.round(entry.durationMs),
+    ...(entry.traceId ? { traceId: entry.traceId } : {}),
+    ...(entry.invocationId ? { invocationId: entry.invocationId } : {}),
   });
 }
 
@@ -92,6 +98,8 @@ export async function readOperationLog(tables: Tables, day: Date): Promise<(Omit
       ...(entity.problemType ? { problemType: String(entity.problemType) } : {}),
       ...(entity.factId ? { factId: String(entity.factId) } : {}),
       durationMs: Number(entity.durationMs),
+      ...(entity.traceId ? { traceId: String(entity.traceId) } : {}),
+      ...(entity.invocationId ? { invocationId: String(entity.invocationId) } : {}),
     } });
   }
   return rows.sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0)).map((r) => r.row);

@@ -16,6 +16,8 @@ import {
 } from './problem.js';
 import { publicOrigin } from './public-origin.js';
 import { parseRequest } from './validation.js';
+import { logEvent, withLogContext } from '../telemetry/log.js';
+import { inRequestSpan } from '../telemetry/request.js';
 
 /**
  * What every route goes through, in this order, whichever host carried the request (Functions or
@@ -29,7 +31,10 @@ import { parseRequest } from './validation.js';
  * 3. validation — params, query and body with zod, 400 naming every bad field;
  * 4. Idempotency-Key — mutations only: a replay answers the first answer and runs nothing;
  * 5. the use case, its errors mapped to problem+json (never a 500 for bad input);
- * 6. the operation log — who, what, target, outcome, duration; never a body or a secret.
+ * 6. the operation log — who, what, target, outcome, duration, trace id; never a body or a secret.
+ *
+ * All of it runs inside the call's span (lib/telemetry/request.ts), which continues the caller's
+ * trace; every problem+json answer carries its `traceId`, and so does the operation log row.
  */
 
 export interface RouteInput<P, Q, B> {
@@ -123,10 +128,26 @@ interface CallRecord {
   replayed: boolean;
 }
 
-export async function executeRoute<P extends Schema, Q extends Schema, B extends Schema>(
+export function executeRoute<P extends Schema, Q extends Schema, B extends Schema>(
   spec: RouteSpec<P, Q, B>,
   request: ApiRequest,
   app: Steward,
+): Promise<ApiResponse> {
+  const attributes = { 'http.request.method': request.method, 'http.route': `/api/${spec.route}`, 'steward.route': spec.name };
+  return inRequestSpan(`${request.method} /api/${spec.route}`, request.traceParent, attributes, (traceId, span) =>
+    withLogContext({ traceId, ...(request.invocationId ? { invocationId: request.invocationId } : {}) }, async () => {
+      const response = await executeInSpan(spec, request, app, traceId);
+      span.setAttribute('http.response.status_code', response.status);
+      return response;
+    }),
+  );
+}
+
+async function executeInSpan<P extends Schema, Q extends Schema, B extends Schema>(
+  spec: RouteSpec<P, Q, B>,
+  request: ApiRequest,
+  app: Steward,
+  traceId: string,
 ): Promise<ApiResponse> {
   const { services } = app;
   const started = performance.now();
@@ -138,10 +159,23 @@ export async function executeRoute<P extends Schema, Q extends Schema, B extends
   } catch (error) {
     response = problemOf(spec.name, error);
   }
-  response = { ...response, headers: { 'content-type': JSON_CONTENT_TYPE, ...response.headers } };
+  response = withTraceId({ ...response, headers: { 'content-type': JSON_CONTENT_TYPE, ...response.headers } }, traceId);
+  logEvent(response.status >= 500 ? 'warn' : 'info', 'http.request', {
+    route: spec.name,
+    method: request.method,
+    status: response.status,
+    durationMs: Math.round(performance.now() - started),
+    ...(response.status >= 400 && typeof (response.body as { type?: unknown })?.type === 'string' ? { problemType: (response.body as { type: string }).type } : {}),
+  });
   if (isAnonymous(spec)) return response;
-  await logOperation(spec.name, request, services, { ...call, at, started, response });
+  await logOperation(spec.name, request, services, { ...call, at, started, response, traceId });
   return response;
+}
+
+/** A problem+json answer names the call's trace (a replayed one too: the trace of this call). */
+function withTraceId(response: ApiResponse, traceId: string): ApiResponse {
+  if (response.headers?.['content-type'] !== PROBLEM_CONTENT_TYPE || !response.body || typeof response.body !== 'object') return response;
+  return { ...response, body: { ...(response.body as object), traceId } };
 }
 
 /** Stages 1 to 5, each of which may answer in place of the use case. */
@@ -260,7 +294,7 @@ async function runAndKeep<P extends Schema, Q extends Schema, B extends Schema>(
     try {
       await claim.commit(result);
     } catch (error) {
-      console.warn(`[steward] idempotent answer not stored for ${spec.name}: ${(error as Error)?.message?.split('\n')[0] ?? error}`);
+      logEvent('warn', 'idempotency.not-stored', { route: spec.name, message: (error as Error)?.message?.split('\n')[0] ?? String(error) });
     }
   }
   return result;
@@ -282,7 +316,7 @@ function problemOf(routeName: string, error: unknown): ApiResponse {
   const response = problemFromError(error);
   if (response.status >= 500 && !(error as { service?: string })?.service) {
     // A bug, not an upstream failure: say which route and what kind of error, nothing more.
-    console.error(`[steward] ${routeName}: unexpected ${(error as Error)?.name ?? typeof error}: ${(error as Error)?.message ?? ''}`);
+    logEvent('error', 'http.unexpected-error', { route: routeName, errorType: (error as Error)?.name ?? typeof error, message: (error as Error)?.message ?? '' });
   }
   return response;
 }
@@ -292,7 +326,7 @@ async function logOperation(
   routeName: string,
   request: ApiRequest,
   services: AppServices,
-  call: CallRecord & { at: Date; started: number; response: ApiResponse },
+  call: CallRecord & { at: Date; started: number; response: ApiResponse; traceId: string },
 ): Promise<void> {
   const { response } = call;
   const body = response.body as { type?: unknown; factId?: unknown } | undefined;
@@ -310,9 +344,11 @@ async function logOperation(
       ...(isProblem && typeof body?.type === 'string' ? { problemType: body.type } : {}),
       ...(isProblem && typeof body?.factId === 'string' ? { factId: body.factId } : {}),
       durationMs: performance.now() - call.started,
+      traceId: call.traceId,
+      ...(request.invocationId ? { invocationId: request.invocationId } : {}),
     });
   } catch (error) {
     // The call has happened; a log that cannot be written must not turn its answer into an error.
-    console.warn(`[steward] operation log not written for ${routeName}: ${(error as Error)?.message?.split('\n')[0] ?? error}`);
+    logEvent('warn', 'operation-log.not-written', { route: routeName, message: (error as Error)?.message?.split('\n')[0] ?? String(error) });
   }
 }

@@ -140,6 +140,12 @@ export const fixtureSchema = z.object({
       }),
     )
     .default([]),
+  /**
+   * Steward's app registration as the tenant consented it: the Microsoft Graph application
+   * permissions granted (the `roles` claim of its Graph tokens). Absent: every permission
+   * docs/setup.md lists for a read-write deployment.
+   */
+  app: z.object({ graphPermissions: z.array(z.string()).optional() }).optional(),
   faults: z.object({ seed: z.number().int().optional() }).catchall(faultScope.or(z.number())).optional(),
 });
 

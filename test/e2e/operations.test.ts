@@ -467,7 +467,11 @@ describe('cross-cutting', () => {
 
 describe('through the Azure Functions HTTP trigger', () => {
   // The trigger builds its services from the app settings, as on Azure: point them at the simulator.
-  const trigger = async (name: string, init: { params: Record<string, string>; body?: string; headers?: Record<string, string> }) => {
+  const trigger = async (
+    name: string,
+    init: { params: Record<string, string>; body?: string; headers?: Record<string, string> },
+    context: InvocationContext = new InvocationContext({ functionName: name }),
+  ) => {
     Object.assign(process.env, h.sim.settingsEnv(), { STEWARD_STORAGE_CONNECTION: h.storage.connectionString });
     const route = apiRoutes.find((r) => r.name === name)!;
     const request = new HttpRequest({
@@ -477,7 +481,7 @@ describe('through the Azure Functions HTTP trigger', () => {
       headers: { 'content-type': 'application/json', ...init.headers },
       ...(init.body !== undefined ? { body: { string: init.body } } : {}),
     });
-    const response = await httpHandler(route)(request, new InvocationContext({ functionName: name }));
+    const response = await httpHandler(route)(request, context);
     return { status: response.status, headers: response.headers as Record<string, string>, body: JSON.parse(String(response.body)) };
   };
 
@@ -497,6 +501,36 @@ describe('through the Azure Functions HTTP trigger', () => {
     const viaServe = await h.call('POST', `environments/${ENV.sales}/users/nobody/roles`, { rawBody: init.body });
     expect(viaFunctions.status).toBe(400);
     expect(viaFunctions.headers['content-type']).toBe(PROBLEM);
-    expect(viaFunctions.body).toEqual(viaServe.body);
+    // The same problem, each naming the trace of its own call.
+    const { traceId: functionsTrace, ...functionsProblem } = viaFunctions.body;
+    const { traceId: serveTrace, ...serveProblem } = viaServe.body;
+    expect(functionsProblem).toEqual(serveProblem);
+    expect(functionsTrace).toMatch(TRACE_ID);
+    expect(serveTrace).toMatch(TRACE_ID);
+    expect(functionsTrace).not.toBe(serveTrace);
+  });
+
+  it("continues the host's trace: the problem, the operation log row and the invocation's structured logs name it", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const logged: { level: string; args: unknown[] }[] = [];
+    const context = new InvocationContext({
+      functionName: 'environment-users-roles',
+      invocationId: 'c0ffee00-1111-2222-3333-444455556666',
+      traceContext: { traceParent: `00-${traceId}-00f067aa0ba902b7-01`, traceState: '', attributes: {} },
+      logHandler: (level, ...args) => logged.push({ level, args }),
+    });
+    const answer = await trigger('environment-users-roles', { params: { env: ENV.sales, user: 'nobody' }, body: '{"role": 5}' }, context);
+    expect(answer.status).toBe(400);
+    expect(answer.body.traceId).toBe(traceId);
+    const rows = await readOperationLog(h.services.tables, new Date());
+    expect(rows.find((row) => row.traceId === traceId)).toMatchObject({
+      route: 'environment-users-roles',
+      status: 400,
+      invocationId: 'c0ffee00-1111-2222-3333-444455556666',
+    });
+    const line = logged.map((l) => l.args[0] as Record<string, unknown>).find((record) => record?.event === 'http.request');
+    expect(line).toMatchObject({ route: 'environment-users-roles', status: 400, traceId, invocationId: 'c0ffee00-1111-2222-3333-444455556666' });
   });
 });
+
+const TRACE_ID = /^[0-9a-f]{32}$/;

@@ -16,6 +16,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type TransportOptions } from '
 import { allPages, linkedPages, type Pages } from '../http/pages.js';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, RetryableError, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js';
 import { ServiceError } from '../http/service-error.js';
+import { traceUpstream, type UpstreamCall } from '../../telemetry/upstream.js';
 import type { BatchRequestItem, BatchResponseBody, BatchResponseItem } from './dto.js';
 
 /**
@@ -78,7 +79,14 @@ class RetryAndTimeoutHandler implements Middleware {
     this.next = next;
   }
 
-  async execute(context: Context): Promise<void> {
+  /** One span per Graph request, around all its attempts (lib/telemetry/upstream.ts). */
+  execute(context: Context): Promise<void> {
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    const method = context.options?.method ?? (typeof context.request === 'string' ? 'GET' : context.request.method);
+    return traceUpstream({ service: 'graph', method, url }, (call) => this.attempts(context, call));
+  }
+
+  private async attempts(context: Context, call: UpstreamCall): Promise<void> {
     const next = this.next;
     if (!next) throw new Error('RetryAndTimeoutHandler must not be the last middleware');
     let lastAnswer: Response | undefined;
@@ -92,6 +100,7 @@ class RetryAndTimeoutHandler implements Middleware {
           throw this.networkFailure(cause);
         }
         const response = context.response;
+        if (response) call.answered(response.status);
         if (response && RETRYABLE_STATUSES.has(response.status)) {
           // Keep the body: if this was the last try, the client reads Graph's error from it.
           const text = await response.text();
@@ -102,7 +111,7 @@ class RetryAndTimeoutHandler implements Middleware {
             parseRetryAfter(response.headers.get('retry-after')),
           );
         }
-      }, this.policy);
+      }, this.policy, undefined, call);
     } catch (error) {
       if (lastAnswer) {
         context.response = lastAnswer;
@@ -207,12 +216,17 @@ export class GraphClient {
     await Promise.all(
       chunks.map(async (chunk) => {
         let pending = chunk;
-        await withRetry(async () => {
-          const body = await this.post<BatchResponseBody>(operation, '/$batch', { requests: pending }, target);
-          const settled = this.settleBatch(operation, pending, body, results, target);
-          pending = settled.again;
-          if (settled.retry) throw settled.retry;
-        }, this.retry);
+        // A span around the chunk's batches, counting the rounds its throttled items took (each
+        // batch sent is a span of its own inside it).
+        await traceUpstream({ service: 'graph', method: 'POST', url: `${this.baseUrl}/v1.0/$batch`, call: operation, target, composite: true }, (call) =>
+          withRetry(async () => {
+            const body = await this.post<BatchResponseBody>(operation, '/$batch', { requests: pending }, target);
+            const settled = this.settleBatch(operation, pending, body, results, target);
+            pending = settled.again;
+            if (settled.retry) throw settled.retry;
+            call.answered(200);
+          }, this.retry, undefined, call),
+        );
       }),
     );
     return results;

@@ -2,6 +2,7 @@ import type { LimitFunction } from 'p-limit';
 import { DEFAULT_TIMEOUT_MS } from './options.js';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, RetryableError, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
 import { ServiceError, type ServiceName } from './service-error.js';
+import { traceUpstream, type UpstreamCall } from '../../telemetry/upstream.js';
 
 export interface JsonRequest {
   /** The gateway's name for the call (`listSystemUsers`); it goes into every error. */
@@ -75,11 +76,16 @@ export class JsonClient {
   }
 
   async send<T = unknown>(request: JsonRequest): Promise<JsonResponse<T>> {
-    const run = () => withRetry(() => this.attempt<T>(request), this.options.retry ?? DEFAULT_RETRY_POLICY);
+    // One span per call, around all its attempts (lib/telemetry/upstream.ts).
+    const run = () =>
+      traceUpstream(
+        { service: this.options.service, method: request.method ?? 'GET', url: this.resolve(request.url), call: request.operation, target: request.target },
+        (call) => withRetry(() => this.attempt<T>(request, call), this.options.retry ?? DEFAULT_RETRY_POLICY, undefined, call),
+      );
     return this.options.limit ? this.options.limit(run) : run();
   }
 
-  private async attempt<T>(request: JsonRequest): Promise<JsonResponse<T>> {
+  private async attempt<T>(request: JsonRequest, call: UpstreamCall): Promise<JsonResponse<T>> {
     const { service } = this.options;
     const errorInit = { service, operation: request.operation, target: request.target };
     const headers: Record<string, string> = { Accept: 'application/json', ...request.headers };
@@ -102,6 +108,7 @@ export class JsonClient {
       // A timeout or a dropped connection is as transient as a 504.
       throw new RetryableError(error, undefined);
     }
+    call.answered(response.status);
     const text = await response.text();
     let body: unknown = undefined;
     if (text.length > 0) {

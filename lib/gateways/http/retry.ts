@@ -76,6 +76,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     });
   });
 
+/** Told of each retry as it is decided (the upstream span counts them, lib/telemetry/upstream.ts). */
+export interface RetryObserver {
+  retrying(retryAfterMs: number | undefined): void;
+}
+
 /**
  * Runs `attempt` until it succeeds, throws a non-retryable error, or the policy runs out.
  * A `RetryableError` carrying a `Retry-After` waits exactly that long (p-retry's own back-off
@@ -85,6 +90,7 @@ export async function withRetry<T>(
   attempt: (attemptNumber: number) => Promise<T>,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
   signal?: AbortSignal,
+  observer?: RetryObserver,
 ): Promise<T> {
   try {
     return await pRetry(
@@ -116,7 +122,10 @@ export async function withRetry<T>(
             if (error.retryAfterMs > policy.maxRetryAfterMs) {
               throw error.serviceError;
             }
+            observer?.retrying(error.retryAfterMs);
             await sleep(error.retryAfterMs, signal);
+          } else if (retriesLeft > 0 && error instanceof RetryableError) {
+            observer?.retrying(undefined);
           }
         },
         shouldRetry: ({ error }) => error instanceof RetryableError,

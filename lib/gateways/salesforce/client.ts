@@ -6,6 +6,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type TransportOptions } from '
 import { allPages, linkedPages, type Pages } from '../http/pages.js';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, RetryableError, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js';
 import { ServiceError } from '../http/service-error.js';
+import { traceUpstream, type UpstreamCall } from '../../telemetry/upstream.js';
 import type { QueryResultDto, TokenResponseDto } from './dto.js';
 
 /**
@@ -271,6 +272,13 @@ export class SalesforceClient {
   async send<T>(orgId: string, operation: string, detail: string, request: HttpRequest): Promise<T> {
     const session = this.session(orgId, operation);
     const fail = (error: unknown) => this.failure(error, operation, orgId, detail);
+    // One span per call, around all its attempts and any token request (lib/telemetry/upstream.ts).
+    return traceUpstream({ service: 'salesforce', method: request.method ?? 'GET', url: request.url, call: operation, target: orgId }, (call) =>
+      this.attempts<T>(session, operation, request, fail, call),
+    );
+  }
+
+  private attempts<T>(session: OrgSession, operation: string, request: HttpRequest, fail: (error: unknown) => ServiceError | RetryableError, call: UpstreamCall): Promise<T> {
     return withRetry(async () => {
       for (let pass = 0; ; pass++) {
         await this.authorize(session, operation);
@@ -279,6 +287,7 @@ export class SalesforceClient {
         const url = /^https?:\/\//i.test(request.url) ? request.url : `${connection.instanceUrl}${request.url}`;
         try {
           const api = new GatewayHttpApi(connection, { retry: { maxRetries: 0 }, timeout: this.timeoutMs });
+          api.on('response', (response: HttpResponse) => call.answered(response.statusCode));
           return await this.limit(() => this.timed(api.request<T>({ ...request, url })));
         } catch (error) {
           const failure = fail(error);
@@ -292,7 +301,7 @@ export class SalesforceClient {
           throw failure;
         }
       }
-    }, this.retry);
+    }, this.retry, undefined, call);
   }
 
   /** Authorizes the org's connection unless it holds a session; concurrent callers share one request. */

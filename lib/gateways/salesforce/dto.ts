@@ -131,3 +131,8 @@ export const toConnectedApp = (a: ConnectedApplicationDto): SalesforceConnectedA
 
 /** S1: the one change Steward writes to a `User`. */
 export const ACTIVATE_USER: Pick<UserDto, 'IsActive'> = { IsActive: true };
+
+/** `GET /services/data/vNN.0/limits`: each limit as `{ Max, Remaining }` (Salesforce REST API Developer Guide, "Limits"). */
+export interface LimitsDto {
+  DailyApiRequests?: { Max: number; Remaining: number };
+}

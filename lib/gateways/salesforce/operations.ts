@@ -20,6 +20,7 @@ import {
   toUser,
   toUserLicense,
   type ConnectedApplicationDto,
+  type LimitsDto,
   type PermissionSetAssignmentDto,
   type PermissionSetDto,
   type PermissionSetLicenseAssignDto,
@@ -28,7 +29,7 @@ import {
   type UserDto,
   type UserLicenseDto,
 } from './dto.js';
-import type { SalesforceGateway } from './port.js';
+import type { SalesforceApiLimits, SalesforceGateway } from './port.js';
 import { soqlList, soqlString } from './soql-literal.js';
 
 /** Ids per `IN (...)` list: keeps each query URL well under Salesforce's URI length limit. */
@@ -76,6 +77,11 @@ export class JsforceSalesforceGateway implements SalesforceGateway {
    * A handful of SOQL queries, every page: first what the naming rules pick among (the LIKE
    * patterns are broad; the rules decide), then the assignments of what they picked.
    */
+  async getApiLimits(orgId: string): Promise<SalesforceApiLimits> {
+    const limits = await this.salesforce.send<LimitsDto>(orgId, 'getApiLimits', 'limits', { method: 'GET', url: `${this.salesforce.dataPath()}/limits` });
+    return { dailyApiRequests: { max: limits.DailyApiRequests?.Max ?? 0, remaining: limits.DailyApiRequests?.Remaining ?? 0 } };
+  }
+
   async getOrgSnapshot(orgId: string): Promise<SalesforceOrgSnapshot> {
     const operation = 'getOrgSnapshot';
     const query = <T>(soql: string) => this.salesforce.query<T>(orgId, soql, operation);

@@ -19,4 +19,11 @@ export interface SalesforceGateway {
   getUser(orgId: string, userId: string): Promise<SalesforceUser | null>;
   /** S1: activates the integration user. */
   activateUser(orgId: string, userId: string): Promise<void>;
+  /** The org's API limits (`/limits`): one cheap call that proves the org answers (steward doctor). */
+  getApiLimits(orgId: string): Promise<SalesforceApiLimits>;
+}
+
+/** What `/limits` says of the daily API request allowance (R6). */
+export interface SalesforceApiLimits {
+  dailyApiRequests: { max: number; remaining: number };
 }

@@ -89,6 +89,7 @@ export type RunTargetEntity = Keys & {
   attempts?: number;
   /** JSON of the `CollectionMode` (SPEC §9). */
   collection?: string;
+  upstreamRequests?: number;
 };
 
 /** `[checkId, subjectId, severity, state]`: one finding in a target's per-run history entity. */
@@ -218,6 +219,7 @@ export function runTargetEntity(runId: string, target: RunTarget, operation: str
   if (target.failure !== undefined) entity.failure = JSON.stringify(target.failure);
   if (target.attempts !== undefined) entity.attempts = target.attempts;
   if (target.collection !== undefined) entity.collection = JSON.stringify(target.collection);
+  if (target.upstreamRequests !== undefined) entity.upstreamRequests = target.upstreamRequests;
   return entity;
 }
 
@@ -229,6 +231,7 @@ export function toRunTarget(row: Row): RunTarget {
   if (typeof row.attempts === 'number') target.attempts = row.attempts;
   if (typeof row.updatedAt === 'string') target.updatedAt = row.updatedAt;
   if (typeof row.collection === 'string') target.collection = JSON.parse(row.collection) as NonNullable<RunTarget['collection']>;
+  if (typeof row.upstreamRequests === 'number') target.upstreamRequests = row.upstreamRequests;
   return target;
 }
 

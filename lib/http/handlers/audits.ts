@@ -60,6 +60,7 @@ const runTargetAnswer = record({
     'What went wrong, as data.',
   ).optional(),
   attempts: count('Attempts', 'How many times the target was tried.').optional(),
+  upstreamRequests: count('Upstream Requests', 'How many requests auditing the target made to Microsoft and Salesforce services.').optional(),
   collection: collectionAnswer,
   updatedAt: text('Updated At', 'When the status of the target was last written.').optional(),
 });

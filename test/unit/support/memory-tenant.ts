@@ -199,6 +199,7 @@ export class MemoryTenant {
       orgIds: () => [...this.salesforce.keys()],
       orgName: (id) => this.salesforce.get(id)?.name ?? null,
       getOrgSnapshot: async (id) => structuredClone(this.salesforce.get(id)!.snapshot),
+      getApiLimits: async () => ({ dailyApiRequests: { max: 15_000, remaining: 15_000 } }),
       getUser: async (orgId, userId) => structuredClone(this.salesforce.get(orgId)?.snapshot.integrationUsers.find((u) => u.id === userId) ?? null),
       activateUser: async (orgId, userId) => {
         this.fail('activateUser');
