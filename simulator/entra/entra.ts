@@ -1,33 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { SimContext } from '../core/context.js';
 import { issueToken } from '../core/context.js';
 import { json, type SimHandler } from '../core/host.js';
-
-/** The audience Azure Storage (and Azurite) accepts. */
-const STORAGE_SCOPE = 'https://storage.azure.com/.default';
-
-/**
- * A v1-style access token for Azure Storage, as Entra issues it: a JWT whose issuer is
- * `https://sts.windows.net/<tenant>/` and audience `https://storage.azure.com`. Azurite with
- * `--oauth basic` checks issuer, audience and lifetime, never the signature, so it is unsigned.
- */
-function issueStorageToken(ctx: SimContext, clientId: string, lifetimeSeconds = 3599): string {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const claims = {
-    aud: 'https://storage.azure.com',
-    iss: `https://sts.windows.net/${ctx.entra.tenantId}/`,
-    iat: now,
-    nbf: now,
-    exp: now + lifetimeSeconds,
-    appid: clientId,
-    tid: ctx.entra.tenantId,
-    ver: '1.0',
-  };
-  const token = `${part({ typ: 'JWT', alg: 'RS256' })}.${part(claims)}.${randomBytes(32).toString('base64url')}`;
-  ctx.tokens.set(token, { clientId, audience: STORAGE_SCOPE, expiresAt: Date.now() + lifetimeSeconds * 1000 });
-  return token;
-}
 
 /**
  * The Microsoft identity platform's endpoints that `@azure/identity` (MSAL) calls for the client
@@ -88,7 +61,9 @@ export function createEntraHandler(ctx: SimContext): SimHandler {
       if (!scope.endsWith('/.default')) {
         return aadError(400, 'invalid_scope', 'AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed.');
       }
-      const token = scope === STORAGE_SCOPE ? issueStorageToken(ctx, form.client_id) : issueToken(ctx, form.client_id, scope);
+      // A storage token is the same v1 JWT (issuer sts.windows.net, audience https://storage.azure.com):
+      // Azurite with `--oauth basic` checks issuer, audience and lifetime, never the signature.
+      const token = issueToken(ctx, form.client_id, scope);
       return json(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
     }
     return aadError(404, 'not_found', `No endpoint ${request.method} ${request.path}`);
