@@ -108,7 +108,11 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
   async function get(kind: string, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, items = 1): Promise<string> {
     httpRequests++;
     count(kind, items);
-    const response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, dispatcher });
+    const response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, dispatcher }).catch((error: unknown) => {
+      // undici's "fetch failed" says nothing by itself: the socket error is its cause.
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`floor: ${init.method ?? 'GET'} ${url.slice(0, 160)} failed: ${cause?.code ?? ''} ${cause?.message ?? (error as Error).message}`);
+    });
     const text = await response.text();
     if (process.env.BENCH_DEBUG) process.stderr.write(`floor ${((performance.now() - started) / 1000).toFixed(3)} ${kind} ${text.length} ${url.slice(0, 120)}\n`);
     if (!response.ok) throw new Error(`floor: ${init.method ?? 'GET'} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
