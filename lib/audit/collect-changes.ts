@@ -127,21 +127,23 @@ async function readDirectoryChanges(
   const usersPromise = (async () => {
     const users = new Map(previous.users.map((u) => [u.id, u]));
     let usersLink = previous.usersLink;
+    let changed = 0;
     for await (const page of directory.userChanges(previous.usersLink)) {
+      changed += page.entries.length;
       for (const entry of page.entries) {
         if (entry.kind === 'removed') users.delete(entry.id);
         else users.set(entry.item.id, mergeUser(users.get(entry.item.id), entry.item));
       }
       usersLink = page.deltaLink ?? usersLink;
     }
-    return { users, usersLink };
+    return { users, usersLink, changed };
   })();
-  const groupsPromise = (async (): Promise<{ groups: Map<string, SecurityGroup>; groupsLink: string | null }> => {
+  const groupsPromise = (async (): Promise<{ groups: Map<string, SecurityGroup>; groupsLink: string | null; changed: number }> => {
     if (!groupsTracked) {
       // A new set of security groups: theirs is read in full, with a link for the next run.
       const link = groupIds.length > 0 && groupIds.length <= GROUP_ROUND_IDS ? deltaLinkOf(directory.groupChanges(groupIds, 'latest')) : Promise.resolve(null);
       const [groups, groupsLink] = await Promise.all([directory.getSecurityGroups(groupIds), link]);
-      return { groups: byOriginalIds(groups, environments), groupsLink };
+      return { groups: byOriginalIds(groups, environments), groupsLink, changed: Number.POSITIVE_INFINITY };
     }
     const byId = new Map(previous.groups.map((g) => [lower(g.id), g]));
     const round = await allChanges(directory.groupChanges(groupIds, previous.groupsLink!));
@@ -149,9 +151,9 @@ async function readDirectoryChanges(
       if (entry.kind === 'removed') byId.delete(lower(entry.id));
       else byId.set(lower(entry.item.id), applyGroupChange(byId.get(lower(entry.item.id)), entry.item));
     }
-    return { groups: byOriginalIds(new Map([...byId.values()].map((g) => [lower(g.id), g])), environments), groupsLink: round.deltaLink };
+    return { groups: byOriginalIds(new Map([...byId.values()].map((g) => [lower(g.id), g])), environments), groupsLink: round.deltaLink, changed: round.entries.length };
   })();
-  const [{ users, usersLink }, { groups, groupsLink }, skus, adminRoles] = await Promise.all([
+  const [{ users, usersLink, changed: usersChanged }, { groups, groupsLink, changed: groupsChanged }, skus, adminRoles] = await Promise.all([
     usersPromise,
     groupsPromise,
     allPages(directory.listSubscribedSkus()),
@@ -165,6 +167,9 @@ async function readDirectoryChanges(
     groups,
     signInActivityAvailable: previous.signInActivityAvailable,
   };
+  // Nothing changed: the state in force, and its links, serve the next run as well (writing it
+  // again would cost as much as reading it; SPEC §9, cost proportional to change).
+  if (usersChanged + groupsChanged === 0) return { snapshot, state: null, collection: { mode: 'incremental', reason: 'changes-since-last-run', stateRenewed: false } };
   const state: DirectoryDeltaState = { ...previous, usersLink, groupsLink, groupIds, users: [...users.values()], groups: [...groups.values()] };
   return { snapshot, state, collection: { mode: 'incremental', reason: 'changes-since-last-run' } };
 }
@@ -233,7 +238,7 @@ async function readEnvironment(
       if (entry.kind === 'removed') rows.delete(entry.id);
       else rows.set(entry.item.id, entry.item);
     }
-    return { rows, link: round.deltaLink };
+    return { rows, link: round.deltaLink, changed: round.entries.length };
   })();
   const assignmentsPromise = (async () => {
     const assignments = new Map((previous?.roleAssignments ?? []).map(([id, user, role]) => [id, [user, role] as const]));
@@ -242,9 +247,9 @@ async function readEnvironment(
       if (entry.kind === 'removed') assignments.delete(entry.id);
       else assignments.set(entry.item.id, [entry.item.systemUserId, entry.item.roleId]);
     }
-    return { assignments, link: round.deltaLink };
+    return { assignments, link: round.deltaLink, changed: round.entries.length };
   })();
-  const [{ rows, link: systemUsersLink }, { assignments, link: roleAssignmentsLink }, teams] = await Promise.all([
+  const [{ rows, link: systemUsersLink, changed: rowsChanged }, { assignments, link: roleAssignmentsLink, changed: assignmentsChanged }, teams] = await Promise.all([
     rowsPromise,
     assignmentsPromise,
     allPages(sources.dataverse.listTeams(target)),
@@ -257,6 +262,9 @@ async function readEnvironment(
   }
   const systemUsers: SystemUser[] = [...rows.values()].map((row) => ({ ...row, roleIds: rolesByRow.get(row.id) ?? [] }));
   const groupTeamGroups = await groupTeamGroupsOf(sources.directory, teams, knownGroups);
+  const data = { environment, systemUsers, teams, groupTeamGroups };
+  // Nothing changed in its rows or their roles: the state in force, and its links, stay.
+  if (previous && rowsChanged + assignmentsChanged === 0) return { data, state: null, collection: { mode: 'incremental', reason: 'changes-since-last-run', stateRenewed: false } };
   const state: EnvironmentDeltaState = {
     format: DELTA_STATE_FORMAT,
     fullAt: previous?.fullAt ?? now.toISOString(),
@@ -266,7 +274,7 @@ async function readEnvironment(
     roleAssignments: [...assignments].map(([id, [user, role]]) => [id, user, role]),
   };
   const collection: CollectionMode = previous ? { mode: 'incremental', reason: 'changes-since-last-run' } : { mode: 'full', reason: fullReason };
-  return { data: { environment, systemUsers, teams, groupTeamGroups }, state, collection };
+  return { data, state, collection };
 }
 
 /** U4: as `collectEnvironment` reads them (the directory's groups first, the others in one batch). */

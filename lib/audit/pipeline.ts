@@ -382,7 +382,7 @@ export class AuditPipeline {
     }
     tenant.status = 'succeeded';
     // SPEC §9: the directory's delta state staged at the start of the run is now the one in force.
-    if (this.deps.deltaState && run.collection && run.collection.reason !== 'not-supported') await this.deps.deltaState.commit(TENANT_TARGET, runId);
+    if (this.deps.deltaState && run.collection && run.collection.reason !== 'not-supported' && run.collection.stateRenewed !== false) await this.deps.deltaState.commit(TENANT_TARGET, runId);
     await this.deps.store.setTargetStatus(runId, tenant);
     return [{ targetId: TENANT_TARGET, checkIds, findings }];
   }

@@ -79,6 +79,11 @@ export interface CollectionMode {
   reason: string;
   /** Incremental runs: the checks whose data delta does not track; their findings stay as the last full run left them. */
   checksKeptOpen?: string[];
+  /**
+   * Incremental runs: false when the services reported no change, so the state of the last run
+   * that had changes stays in force with its links (they still answer every change since then).
+   */
+  stateRenewed?: boolean;
 }
 
 export interface RunTarget {

@@ -131,6 +131,23 @@ describe('incremental audits (SPEC §9)', () => {
     }
   });
 
+  it('keeps the state of the last night with changes through quiet nights, and its links still read what changes next', async () => {
+    await incremental.audit.run('cli');
+    for (const quiet of [1, 2]) {
+      const report = await incremental.audit.run('cli');
+      expect(report.run.collection, `quiet night ${quiet}`).toMatchObject({ mode: 'incremental', stateRenewed: false });
+      expect(report.run.targets.filter((t) => t.kind === 'environment').map((t) => t.collection)).toEqual([
+        { mode: 'incremental', reason: 'changes-since-last-run', stateRenewed: false },
+        { mode: 'incremental', reason: 'changes-since-last-run', stateRenewed: false },
+      ]);
+    }
+    changeTenant(tenant.sim.state, seededRandom(17), 50);
+    const byChanges = await incremental.audit.run('cli');
+    expect(byChanges.run.collection).toMatchObject({ mode: 'incremental' });
+    expect(byChanges.run.collection?.stateRenewed).toBeUndefined();
+    expect(openFindings(byChanges)).toEqual(openFindings(await full.audit.run('cli', { full: true })));
+  });
+
   it('reads in full when the services refuse the tokens, and says why', async () => {
     tenant.sim.setFault('graph', { deltaTokenExpired: true });
     tenant.sim.setFault('dataverse', { deltaTokenExpired: true });

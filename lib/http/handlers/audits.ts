@@ -39,6 +39,7 @@ const collectionAnswer = field(
     mode: oneOf(['full', 'incremental'], 'Mode', 'full when everything was read, incremental when only the changes were.'),
     reason: text('Reason', 'Why this mode was used.'),
     checksKeptOpen: texts('Checks Kept Open', 'Checks whose findings stay as the last full run left them.').optional(),
+    stateRenewed: yesNo('State Renewed', 'False when nothing had changed, so the kept state of the last run with changes stays in force.').optional(),
   }),
   'Collection',
   'Whether the run read everything or only the changes since the last run.',
