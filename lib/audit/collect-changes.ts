@@ -6,8 +6,9 @@ import type { DirectoryChanges, GroupChange } from '../gateways/graph/port.js';
 import { allChanges, isRefusedDeltaToken, type DeltaPages } from '../gateways/http/delta.js';
 import { allPages } from '../gateways/http/pages.js';
 import { collectDirectory, collectEnvironment, type AuditSources } from './collect.js';
-import { DELTA_STATE_FORMAT, type CollectionMode, type CollectionReason, type DirectoryDeltaState, type EnvironmentDeltaState } from './delta-state.js';
-import type { DirectorySnapshot, EnvironmentData } from './snapshot.js';
+import { DELTA_STATE_FORMAT, type CollectionMode, type CollectionReason, type DirectoryDeltaState, type EnvironmentDeltaState, type KeptEnvironmentState } from './delta-state.js';
+import { environmentInputsKey } from './inputs-key.js';
+import type { DirectorySnapshot, EnvironmentData, EnvironmentUserSummary } from './snapshot.js';
 
 /**
  * SPEC §9, collection by changes: the directory and each environment are read in full when there is
@@ -61,8 +62,10 @@ export function applyGroupChange(previous: SecurityGroup | undefined, change: Gr
 
 export interface DirectoryCollection {
   snapshot: DirectorySnapshot;
-  /** The state for the next run; null when the gateway cannot read changes. */
+  /** The state for the next run; null when the gateway cannot read changes, or nothing changed. */
   state: DirectoryDeltaState | null;
+  /** The delta links of the state in force after this run (lib/audit/inputs-key.ts); null without one. */
+  links: (string | null)[] | null;
   collection: CollectionMode;
 }
 
@@ -77,7 +80,7 @@ export async function collectDirectoryChanges(
   now: Date,
 ): Promise<DirectoryCollection> {
   const changes = directory.userChanges && directory.groupChanges ? (directory as ChangeableDirectory & DirectoryChanges) : null;
-  if (!changes) return { snapshot: await collectDirectory(directory, environments, settings), state: null, collection: { mode: 'full', reason: 'not-supported' } };
+  if (!changes) return { snapshot: await collectDirectory(directory, environments, settings), state: null, links: null, collection: { mode: 'full', reason: 'not-supported' } };
   if (previous && !wantFull) {
     try {
       return await readDirectoryChanges(changes, environments, settings, previous);
@@ -113,7 +116,7 @@ async function readDirectoryInFull(
     groups: [...snapshot.groups.values()],
     signInActivityAvailable: snapshot.signInActivityAvailable,
   };
-  return { snapshot, state, collection: { mode: 'full', reason } };
+  return { snapshot, state, links: [usersLink, groupsLink], collection: { mode: 'full', reason } };
 }
 
 async function readDirectoryChanges(
@@ -169,9 +172,11 @@ async function readDirectoryChanges(
   };
   // Nothing changed: the state in force, and its links, serve the next run as well (writing it
   // again would cost as much as reading it; SPEC §9, cost proportional to change).
-  if (usersChanged + groupsChanged === 0) return { snapshot, state: null, collection: { mode: 'incremental', reason: 'changes-since-last-run', stateRenewed: false } };
+  if (usersChanged + groupsChanged === 0) {
+    return { snapshot, state: null, links: [previous.usersLink, previous.groupsLink], collection: { mode: 'incremental', reason: 'changes-since-last-run', stateRenewed: false } };
+  }
   const state: DirectoryDeltaState = { ...previous, usersLink, groupsLink, groupIds, users: [...users.values()], groups: [...groups.values()] };
-  return { snapshot, state, collection: { mode: 'incremental', reason: 'changes-since-last-run' } };
+  return { snapshot, state, links: [usersLink, groupsLink], collection: { mode: 'incremental', reason: 'changes-since-last-run' } };
 }
 
 /** The groups keyed by the ids the environments name (as the full read keys them). */
@@ -186,11 +191,10 @@ function byOriginalIds(groups: Map<string, SecurityGroup>, environments: readonl
 
 // ── environments ──
 
-export interface EnvironmentCollection {
-  data: EnvironmentData;
-  state: EnvironmentDeltaState | null;
-  collection: CollectionMode;
-}
+export type EnvironmentCollection =
+  | { data: EnvironmentData; unchanged?: undefined; state: EnvironmentDeltaState | null; collection: CollectionMode }
+  /** Nothing its checks read has changed since its state was written: its findings stand (SPEC §9). */
+  | { data?: undefined; unchanged: { summary: EnvironmentUserSummary }; state: null; collection: CollectionMode };
 
 type ChangeableDataverse = AuditSources['dataverse'] & Partial<DataverseChanges>;
 
@@ -198,62 +202,68 @@ export async function collectEnvironmentChanges(
   sources: { dataverse: ChangeableDataverse; directory: AuditSources['directory'] },
   environment: Environment,
   knownGroups: ReadonlyMap<string, SecurityGroup>,
-  previous: EnvironmentDeltaState | null,
+  kept: KeptEnvironmentState | null,
   wantFull: FullReason,
   now: Date,
+  directoryKey?: string,
 ): Promise<EnvironmentCollection> {
   const { dataverse } = sources;
   if (!dataverse.systemUserChanges || !dataverse.roleAssignmentChanges) {
     return { data: await collectEnvironment(sources, environment, knownGroups), state: null, collection: { mode: 'full', reason: 'not-supported' } };
   }
   const changes = dataverse as ChangeableDataverse & DataverseChanges;
-  const incremental = previous !== null && !wantFull;
+  const incremental = kept !== null && !wantFull;
+  const read = (from: KeptEnvironmentState | null, reason: CollectionReason) => readEnvironment(sources, changes, environment, knownGroups, from, now, reason, directoryKey);
   try {
-    return await readEnvironment(sources, changes, environment, knownGroups, incremental ? previous : null, now, wantFull ?? 'no-token');
+    return await read(incremental ? kept : null, wantFull ?? 'no-token');
   } catch (error) {
     if (!incremental || !isRefusedDeltaToken(error)) throw error;
-    return readEnvironment(sources, changes, environment, knownGroups, null, now, 'token-refused');
+    return read(null, 'token-refused');
   }
 }
 
 /**
  * The rows and the roles given directly, each by change tracking (the first round of each is every
  * row); the teams in full, with their roles and members in one page (a team's roles and members are
- * intersect rows too, and an environment has few teams).
+ * intersect rows too, and an environment has few teams). The rows kept from the last run are read
+ * only when there is something to apply them to or check them for.
  */
 async function readEnvironment(
   sources: { dataverse: ChangeableDataverse; directory: AuditSources['directory'] },
   dataverse: DataverseChanges,
   environment: Environment,
   knownGroups: ReadonlyMap<string, SecurityGroup>,
-  previous: EnvironmentDeltaState | null,
+  kept: KeptEnvironmentState | null,
   now: Date,
   fullReason: CollectionReason,
+  directoryKey: string | undefined,
 ): Promise<EnvironmentCollection> {
   const target = { id: environment.id, instanceUrl: environment.instanceUrl };
-  const rowsPromise = (async () => {
-    const rows = new Map((previous?.rows ?? []).map((r) => [r.id, r]));
-    const round = await allChanges(dataverse.systemUserChanges(target, previous?.systemUsersLink ?? null));
-    for (const entry of round.entries) {
-      if (entry.kind === 'removed') rows.delete(entry.id);
-      else rows.set(entry.item.id, entry.item);
-    }
-    return { rows, link: round.deltaLink, changed: round.entries.length };
-  })();
-  const assignmentsPromise = (async () => {
-    const assignments = new Map((previous?.roleAssignments ?? []).map(([id, user, role]) => [id, [user, role] as const]));
-    const round = await allChanges(dataverse.roleAssignmentChanges(target, previous?.roleAssignmentsLink ?? null));
-    for (const entry of round.entries) {
-      if (entry.kind === 'removed') assignments.delete(entry.id);
-      else assignments.set(entry.item.id, [entry.item.systemUserId, entry.item.roleId]);
-    }
-    return { assignments, link: round.deltaLink, changed: round.entries.length };
-  })();
-  const [{ rows, link: systemUsersLink, changed: rowsChanged }, { assignments, link: roleAssignmentsLink, changed: assignmentsChanged }, teams] = await Promise.all([
-    rowsPromise,
-    assignmentsPromise,
+  const [rowsRound, assignmentsRound, teams] = await Promise.all([
+    allChanges(dataverse.systemUserChanges(target, kept?.header.systemUsersLink ?? null)),
+    allChanges(dataverse.roleAssignmentChanges(target, kept?.header.roleAssignmentsLink ?? null)),
     allPages(sources.dataverse.listTeams(target)),
   ]);
+  const groupTeamGroups = await groupTeamGroupsOf(sources.directory, teams, knownGroups);
+  const inputsKey = environmentInputsKey(directoryKey, teams, groupTeamGroups);
+  const quiet = kept !== null && rowsRound.entries.length + assignmentsRound.entries.length === 0;
+  const incremental: CollectionMode = { mode: 'incremental', reason: 'changes-since-last-run' };
+  if (quiet && inputsKey !== undefined && kept.header.inputsKey === inputsKey && kept.header.summary) {
+    return { unchanged: { summary: kept.header.summary }, state: null, collection: { ...incremental, stateRenewed: false } };
+  }
+  const previous = kept ? await kept.load() : null;
+  // The state went between its first line and the rest (a newer run committed its own): read in full.
+  if (kept && !previous) return readEnvironment(sources, dataverse, environment, knownGroups, null, now, 'no-token', directoryKey);
+  const rows = new Map((previous?.rows ?? []).map((r) => [r.id, r]));
+  for (const entry of rowsRound.entries) {
+    if (entry.kind === 'removed') rows.delete(entry.id);
+    else rows.set(entry.item.id, entry.item);
+  }
+  const assignments = new Map((previous?.roleAssignments ?? []).map(([id, user, role]) => [id, [user, role] as const]));
+  for (const entry of assignmentsRound.entries) {
+    if (entry.kind === 'removed') assignments.delete(entry.id);
+    else assignments.set(entry.item.id, [entry.item.systemUserId, entry.item.roleId]);
+  }
   const rolesByRow = new Map<string, string[]>();
   for (const [user, role] of assignments.values()) {
     const roles = rolesByRow.get(user) ?? [];
@@ -261,19 +271,19 @@ async function readEnvironment(
     rolesByRow.set(user, roles);
   }
   const systemUsers: SystemUser[] = [...rows.values()].map((row) => ({ ...row, roleIds: rolesByRow.get(row.id) ?? [] }));
-  const groupTeamGroups = await groupTeamGroupsOf(sources.directory, teams, knownGroups);
   const data = { environment, systemUsers, teams, groupTeamGroups };
-  // Nothing changed in its rows or their roles: the state in force, and its links, stay.
-  if (previous && rowsChanged + assignmentsChanged === 0) return { data, state: null, collection: { mode: 'incremental', reason: 'changes-since-last-run', stateRenewed: false } };
+  // Its rows and their roles did not change, nor what else it was checked against: the state stays.
+  if (quiet && previous?.inputsKey === inputsKey && previous?.summary) return { data, state: null, collection: { ...incremental, stateRenewed: false } };
   const state: EnvironmentDeltaState = {
     format: DELTA_STATE_FORMAT,
     fullAt: previous?.fullAt ?? now.toISOString(),
-    systemUsersLink,
-    roleAssignmentsLink,
+    systemUsersLink: rowsRound.deltaLink,
+    roleAssignmentsLink: assignmentsRound.deltaLink,
     rows: [...rows.values()],
     roleAssignments: [...assignments].map(([id, [user, role]]) => [id, user, role]),
+    ...(inputsKey !== undefined ? { inputsKey } : {}),
   };
-  const collection: CollectionMode = previous ? { mode: 'incremental', reason: 'changes-since-last-run' } : { mode: 'full', reason: fullReason };
+  const collection: CollectionMode = previous ? incremental : { mode: 'full', reason: fullReason };
   return { data, state, collection };
 }
 

@@ -1,6 +1,7 @@
 import type { CollectionMode as RunCollectionMode } from '../domain/finding.js';
 import type { DirectoryUser, SecurityGroup, SystemUser } from '../domain/model.js';
 import type { ClaimStore } from '../gateways/storage/claims.js';
+import type { EnvironmentUserSummary } from './snapshot.js';
 
 /**
  * SPEC §9: what an incremental run applies the changes to, per target: the delta links of the last
@@ -49,6 +50,19 @@ export interface EnvironmentDeltaState {
   rows: SystemUser[];
   /** `[intersect row id, systemuserid, roleid]`. */
   roleAssignments: [string, string, string][];
+  /** What else its checks read when this state was written (lib/audit/inputs-key.ts). */
+  inputsKey?: string;
+  /** Its summary for the cross-environment check, as of this state. */
+  summary?: EnvironmentUserSummary;
+}
+
+/** An environment's state without its rows: the first line of what is kept. */
+export type EnvironmentDeltaHeader = Omit<EnvironmentDeltaState, 'rows' | 'roleAssignments'>;
+
+/** The state in force for an environment: its first line at once, the whole of it when the changes need it. */
+export interface KeptEnvironmentState {
+  header: EnvironmentDeltaHeader;
+  load(): Promise<EnvironmentDeltaState | null>;
 }
 
 interface Pointer {
@@ -98,6 +112,15 @@ function sameKeys(record: object, names: string[]): boolean {
   return keys.length === names.length && keys.every((key, index) => key === names[index] && (record as Record<string, unknown>)[key] !== undefined);
 }
 
+/** The first line of a state `stateLines` wrote: everything but its lists; the rest is not read. */
+export async function headerFromLines<T>(values: AsyncIterable<unknown>): Promise<T | null> {
+  for await (const value of values) {
+    const { fields: _fields, lists: _lists, ...header } = value as Record<string, unknown>;
+    return header.format === DELTA_STATE_FORMAT ? (header as T) : null;
+  }
+  return null;
+}
+
 /** The state `stateLines` wrote, read line by line. */
 export async function stateFromLines<T extends DeltaState>(values: AsyncIterable<unknown>): Promise<T | null> {
   let state: Record<string, unknown> | null = null;
@@ -129,6 +152,22 @@ export class DeltaStateStore {
     if (!pointer || pointer.format !== DELTA_STATE_FORMAT) return null;
     const lines = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
     return lines ? stateFromLines<T>(lines) : null;
+  }
+
+  /** An environment's state in force, its first line read now and the rest on demand; null when there is none. */
+  async keptEnvironment(targetId: string): Promise<KeptEnvironmentState | null> {
+    const pointer = await this.blobs.get<Pointer>(targetId, 'current');
+    if (!pointer || pointer.format !== DELTA_STATE_FORMAT) return null;
+    const lines = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
+    const header = lines ? await headerFromLines<EnvironmentDeltaHeader>(lines) : null;
+    if (!header) return null;
+    return {
+      header,
+      load: async () => {
+        const all = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
+        return all ? stateFromLines<EnvironmentDeltaState>(all) : null;
+      },
+    };
   }
 
   /** Writes a run's state for a target, not yet in force. */

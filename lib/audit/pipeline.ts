@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TARGET_FAILED_CHECK, checkIdsOf, type CheckId } from '../domain/check-catalogue.js';
 import { findingKey, type AuditRun, type Finding, type RunStatus, type RunTarget, type StoredFinding } from '../domain/finding.js';
 import type { Environment } from '../domain/model.js';
-import { closedByStall, stallOf } from '../domain/run-progress.js';
+import { closedByStall, closingStatus, stallOf } from '../domain/run-progress.js';
 import { isSuppressed } from '../domain/suppression.js';
 import type { Settings } from '../config/settings.js';
 import type { AlertSender } from '../gateways/alerts/port.js';
@@ -15,7 +15,8 @@ import { runSalesforceChecks } from './checks/salesforce-checks.js';
 import { runCrossEnvironmentChecks, runDirectoryChecks } from './checks/tenant-checks.js';
 import { discoverEnvironments, type AuditSources } from './collect.js';
 import { collectDirectoryChanges, collectEnvironmentChanges, type FullReason } from './collect-changes.js';
-import { fullRunDue, type DeltaStateStore, type EnvironmentDeltaState } from './delta-state.js';
+import { fullRunDue, type DeltaStateStore } from './delta-state.js';
+import { directoryInputsKey } from './inputs-key.js';
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
 import type { FinishedRun, RunReports } from './run-report.js';
@@ -95,6 +96,7 @@ export interface StartRunOptions {
 /** A target's findings, and the writes that go with them. */
 interface CheckedTarget {
   findings: Finding[];
+  checkIds?: ReadonlySet<string>; // none when nothing they read changed (its findings stand); default all
   summaryStored: Promise<void>;
   stateKept?: () => Promise<void>;
 }
@@ -113,13 +115,6 @@ function newRunId(now: Date): string {
 /** Waits for every write to settle (none may still be under way when a retry starts), then throws the first failure. */
 async function settleAll(writes: readonly Promise<unknown>[]): Promise<void> {
   for (const outcome of await Promise.allSettled(writes)) if (outcome.status === 'rejected') throw outcome.reason;
-}
-
-/** `succeeded` when nothing failed, `failed` when everything audited failed, `partial` in between. */
-function closingStatus(targets: readonly RunTarget[]): RunStatus {
-  const failed = targets.filter((t) => t.status === 'failed').length;
-  const audited = targets.filter((t) => t.status !== 'skipped').length;
-  return failed === 0 ? 'succeeded' : failed >= audited ? 'failed' : 'partial';
 }
 
 export class AuditPipeline {
@@ -150,13 +145,15 @@ export class AuditPipeline {
     let tenant: RunTarget = { id: TENANT_TARGET, kind: 'tenant', status: 'pending', name: 'Entra ID directory' };
     let fullReason: FullReason = options.full ? 'requested' : null;
     const tally: RequestTally = { requests: 0 };
+    let directoryKey: string | undefined;
     try {
       environments = await tallyUpstreamRequests(tally, () => discoverEnvironments(sources.environments, settings.environmentAllowList));
       const { deltaState } = this.deps;
       const previous = deltaState && !options.full ? await deltaState.currentDirectory() : null;
       if (previous && fullRunDue(previous.fullAt, startedAt, settings.fullAuditEveryDays)) fullReason = 'scheduled';
-      const { snapshot, state, collection } = await tallyUpstreamRequests(tally, () => collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt));
+      const { snapshot, state, links, collection } = await tallyUpstreamRequests(tally, () => collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt));
       if (state && deltaState) await deltaState.stage(TENANT_TARGET, runId, state);
+      directoryKey = directoryInputsKey(links, snapshot, settings);
       run.collection = collection.mode === 'incremental' ? { ...collection, checksKeptOpen: [...UNTRACKED_BY_DELTA] } : collection;
       tenant.collection = collection;
       await this.runs.begin(runId, snapshot, environments, options.inProcess ?? false);
@@ -170,7 +167,7 @@ export class AuditPipeline {
         targets.push({ id: environment.id, kind: 'environment', status: 'skipped', name: environment.displayName, error: 'no Dataverse database (D3)' });
       } else {
         targets.push({ id: environment.id, kind: 'environment', status: 'pending', name: environment.displayName });
-        messages.push({ runId, targetId: environment.id, kind: 'environment', ...(fullReason ? { fullReason } : {}) });
+        messages.push({ runId, targetId: environment.id, kind: 'environment', ...(fullReason ? { fullReason } : { directoryKey }) });
       }
     }
     for (const orgId of sources.salesforce.orgIds()) {
@@ -221,8 +218,8 @@ export class AuditPipeline {
       // them meanwhile (one worker audits a target at a time; finalize runs after every target).
       const previous = store.listFindingsOfTargets([targetId]);
       previous.catch(() => undefined); // awaited in record(); a failed collection abandons it
-      const { findings, summaryStored, stateKept } = await tallyUpstreamRequests(tally, () => (message.kind === 'environment' ? this.checkEnvironment(runId, base, message.fullReason ?? null) : this.checkOrg(base)));
-      await settleAll([summaryStored, this.record(runId, [{ targetId, checkIds: 'all', findings }], previous)]);
+      const { findings, checkIds, summaryStored, stateKept } = await tallyUpstreamRequests(tally, () => (message.kind === 'environment' ? this.checkEnvironment(runId, base, message) : this.checkOrg(base)));
+      await settleAll([summaryStored, this.record(runId, [{ targetId, checkIds: checkIds ?? 'all', findings }], previous)]);
       // SPEC §9: the target succeeded: the state its changes were applied to is the one in force.
       await stateKept?.();
       const done: RunTarget = { ...base, status: 'succeeded', upstreamRequests: tally.requests };
@@ -240,7 +237,7 @@ export class AuditPipeline {
    * Collects and checks an environment (naming `target` as soon as it is known); its summary is
    * stored alongside; `stateKept` stages and commits its delta state once its findings are recorded.
    */
-  private async checkEnvironment(runId: string, target: RunTarget, fullReason: FullReason): Promise<CheckedTarget> {
+  private async checkEnvironment(runId: string, target: RunTarget, message: AuditTargetMessage): Promise<CheckedTarget> {
     const { sources, settings, deltaState } = this.deps;
     const environment = (await this.runs.environmentList(runId)).find((e) => e.id === target.id);
     if (!environment) throw new RunDataMissing('environment-unknown', `environment ${target.id} is not part of run ${runId}`);
@@ -248,15 +245,17 @@ export class AuditPipeline {
     const directory = await this.runs.directory(runId);
     if (!directory) throw new RunDataMissing('directory-unavailable', 'the directory snapshot of the run is missing (the tenant target failed)');
     const now = this.deps.now();
-    const previous = deltaState && !fullReason ? await deltaState.current<EnvironmentDeltaState>(environment.id) : null;
-    const due = previous && fullRunDue(previous.fullAt, now, settings.fullAuditEveryDays) ? 'scheduled' : null;
-    const { data, state, collection } = await collectEnvironmentChanges(sources, environment, directory.groups, deltaState ? previous : null, fullReason ?? due, now);
+    const kept = deltaState && !message.fullReason ? await deltaState.keptEnvironment(environment.id) : null;
+    const due = kept && fullRunDue(kept.header.fullAt, now, settings.fullAuditEveryDays) ? 'scheduled' : null;
+    const { data, unchanged, state, collection } = await collectEnvironmentChanges(sources, environment, directory.groups, kept, message.fullReason ?? due, now, message.directoryKey);
     target.collection = collection;
+    if (unchanged) return { findings: [], checkIds: new Set(), summaryStored: this.runs.putSummary(runId, unchanged.summary) };
     const findings = runEnvironmentChecks(directory, data, settings);
     // Stored alongside the findings (awaited with them, before the target is marked done).
-    const summaryStored = this.runs.putSummary(runId, summarizeEnvironmentUsers(target.id, data.systemUsers, directory));
+    const summary = summarizeEnvironmentUsers(target.id, data.systemUsers, directory);
+    const summaryStored = this.runs.putSummary(runId, summary);
     const stateKept = state && deltaState ? async () => {
-      await deltaState.stage(environment.id, runId, state);
+      await deltaState.stage(environment.id, runId, { ...state, summary });
       await deltaState.commit(environment.id, runId);
     } : undefined;
     return { findings, summaryStored, stateKept };

@@ -1,4 +1,4 @@
-import type { AuditRun, RunStall, RunTarget } from './finding.js';
+import type { AuditRun, RunStall, RunStatus, RunTarget } from './finding.js';
 
 /**
  * When a run has stopped making progress. Every step of a run leaves a trace in storage: the run
@@ -53,4 +53,11 @@ export function retryWaitLine(targetName: string | undefined, wait: { service: s
   const seconds = wait.waitMs >= 1000 ? `${Math.round(wait.waitMs / 100) / 10} s` : `${wait.waitMs} ms`;
   const answer = wait.status !== undefined ? `answered HTTP ${wait.status}` : 'did not answer';
   return `${targetName ?? 'Steward'}: ${wait.service} ${answer}, retrying in ${seconds} (try ${wait.attempt + 1})`;
+}
+
+/** `succeeded` when nothing failed, `failed` when everything audited failed, `partial` in between. */
+export function closingStatus(targets: readonly RunTarget[]): RunStatus {
+  const failed = targets.filter((t) => t.status === 'failed').length;
+  const audited = targets.filter((t) => t.status !== 'skipped').length;
+  return failed === 0 ? 'succeeded' : failed >= audited ? 'failed' : 'partial';
 }

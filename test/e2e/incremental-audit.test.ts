@@ -148,6 +148,20 @@ describe('incremental audits (SPEC §9)', () => {
     expect(openFindings(byChanges)).toEqual(openFindings(await full.audit.run('cli', { full: true })));
   });
 
+  it('checks an environment whose data did not change again when a setting its checks read changed', async () => {
+    await incremental.audit.run('cli');
+    const quiet = await incremental.audit.run('cli');
+    const before = openFindings(quiet);
+    const stricter = { ...tenant.sim.settingsEnv(), STEWARD_NON_INTERACTIVE_WARN_AT: '1' };
+    const withSetting = await createSteward(loadSettings({ ...stricter, STEWARD_STORAGE_CONNECTION: storages[0]!.connectionString }), { dispatch: 'in-process' });
+    const fullWithSetting = await createSteward(loadSettings({ ...stricter, STEWARD_STORAGE_CONNECTION: storages[1]!.connectionString }), { dispatch: 'in-process' });
+    const byChanges = await withSetting.audit.run('cli');
+    expect(byChanges.run.targets.filter((t) => t.kind === 'environment').map((t) => t.collection?.stateRenewed)).toEqual([undefined, undefined]);
+    const expected = openFindings(await fullWithSetting.audit.run('cli', { full: true }));
+    expect(expected).not.toEqual(before);
+    expect(openFindings(byChanges)).toEqual(expected);
+  });
+
   it('reads in full when the services refuse the tokens, and says why', async () => {
     tenant.sim.setFault('graph', { deltaTokenExpired: true });
     tenant.sim.setFault('dataverse', { deltaTokenExpired: true });

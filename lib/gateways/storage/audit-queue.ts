@@ -14,6 +14,8 @@ export interface AuditTargetMessage {
   kind: Exclude<TargetKind, 'tenant'>;
   /** SPEC §9: the run reads every target in full, for this reason (`requested`, `scheduled`); absent: the changes will do. */
   fullReason?: 'requested' | 'scheduled';
+  /** SPEC §9: what else an environment's checks read this run (lib/audit/inputs-key.ts); absent: none to compare. */
+  directoryKey?: string;
 }
 
 /** Asks for the finalize step of a run. */

@@ -106,12 +106,17 @@ export class ClaimStore {
       throw toStorageError(`getClaim ${name}`, cause, runId);
     }
     if (!body) return null;
-    const lines = createInterface({ input: body.pipe(createGunzip()), crlfDelay: Infinity });
+    const download = body as Readable;
+    const lines = createInterface({ input: download.pipe(createGunzip()), crlfDelay: Infinity });
     return (async function* values() {
       try {
         for await (const line of lines) if (line) yield JSON.parse(line) as unknown;
       } catch (cause) {
         throw toStorageError(`getClaim ${name}`, cause, runId);
+      } finally {
+        // A reader that stops early (the first line only) lets the download go.
+        lines.close();
+        download.destroy();
       }
     })();
   }
