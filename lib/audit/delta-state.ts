@@ -1,5 +1,6 @@
 import type { CollectionMode as RunCollectionMode } from '../domain/finding.js';
 import type { DirectoryUser, SecurityGroup, SystemUser } from '../domain/model.js';
+import { SHARED_USER_FIELDS, StringPool } from '../domain/string-pool.js';
 import type { ClaimStore } from '../gateways/storage/claims.js';
 import type { EnvironmentUserSummary } from './snapshot.js';
 
@@ -121,8 +122,23 @@ export async function headerFromLines<T>(values: AsyncIterable<unknown>): Promis
   return null;
 }
 
-/** The state `stateLines` wrote, read line by line. */
-export async function stateFromLines<T extends DeltaState>(values: AsyncIterable<unknown>): Promise<T | null> {
+/** Which fields of a list's records hold values that repeat, shared through one pool as they are read. */
+export type SharedFields = Partial<Record<ListName, readonly string[]>>;
+
+function shareFields(record: Record<string, unknown>, fields: readonly string[], pool: StringPool): void {
+  for (const field of fields) {
+    const value = record[field];
+    if (typeof value === 'string') record[field] = pool.share(value);
+    else if (Array.isArray(value)) record[field] = value.map((item: unknown) => (typeof item === 'string' ? pool.share(item) : item));
+  }
+}
+
+/**
+ * The state `stateLines` wrote, read line by line. Each JSON line gives its record fresh strings:
+ * the fields named in `shared` get one copy of each value instead, as a Graph read gives them.
+ */
+export async function stateFromLines<T extends DeltaState>(values: AsyncIterable<unknown>, shared: SharedFields = {}): Promise<T | null> {
+  const pool = new StringPool();
   let state: Record<string, unknown> | null = null;
   let fields: Partial<Record<ListName, string[]>> = {};
   for await (const value of values) {
@@ -138,6 +154,8 @@ export async function stateFromLines<T extends DeltaState>(values: AsyncIterable
     const list = tag.replace(/\*$/, '') as ListName;
     const names = fields[list];
     const record = tag.endsWith('*') ? rest[0] : names ? Object.fromEntries(names.map((name, index) => [name, rest[index]])) : rest;
+    const sharedFields = shared[list];
+    if (sharedFields && record && typeof record === 'object' && !Array.isArray(record)) shareFields(record as Record<string, unknown>, sharedFields, pool);
     (state[list] as unknown[]).push(record);
   }
   return state as T | null;
@@ -147,11 +165,11 @@ export class DeltaStateStore {
   constructor(private readonly blobs: Pick<ClaimStore, 'put' | 'get' | 'putLines' | 'getLines'>) {}
 
   /** The state in force for a target; null when there is none (or of another format). */
-  async current<T extends DeltaState>(targetId: string): Promise<T | null> {
+  async current<T extends DeltaState>(targetId: string, shared: SharedFields = {}): Promise<T | null> {
     const pointer = await this.blobs.get<Pointer>(targetId, 'current');
     if (!pointer || pointer.format !== DELTA_STATE_FORMAT) return null;
     const lines = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
-    return lines ? stateFromLines<T>(lines) : null;
+    return lines ? stateFromLines<T>(lines, shared) : null;
   }
 
   /** An environment's state in force, its first line read now and the rest on demand; null when there is none. */
@@ -181,7 +199,7 @@ export class DeltaStateStore {
   }
 
   currentDirectory(): Promise<DirectoryDeltaState | null> {
-    return this.current<DirectoryDeltaState>(TENANT_TARGET);
+    return this.current<DirectoryDeltaState>(TENANT_TARGET, { users: SHARED_USER_FIELDS });
   }
 }
 

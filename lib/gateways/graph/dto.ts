@@ -1,3 +1,4 @@
+import type { StringPool } from '../../domain/string-pool.js';
 import type { DirectoryObject, DirectoryRole, Group, SubscribedSku as GraphSubscribedSku, User } from '@microsoft/microsoft-graph-types';
 import { ADMIN_ROLE_TEMPLATE_IDS, type AdminRole, type DirectoryUser, type GroupMember, type SubscribedSku } from '../../domain/model.js';
 
@@ -119,26 +120,6 @@ export interface BatchResponseBody {
 }
 
 const str = (value: string | null | undefined): string | null => (typeof value === 'string' ? value : null);
-
-/**
- * Shares equal strings among the users of one listing. A tenant's users repeat the same few job
- * titles, cities, countries, usage locations, given names and SKU ids; a 100,000-user directory is
- * held for a whole audit run, and one copy of each value instead of one per user saves tens of MB.
- * Bounded, so a listing of unusually varied values stops sharing rather than growing without limit.
- */
-export class StringPool {
-  private readonly pool = new Map<string, string>();
-
-  constructor(private readonly limit = 100_000) {}
-
-  share<T extends string | null>(value: T): T {
-    if (value === null) return value;
-    const known = this.pool.get(value);
-    if (known !== undefined) return known as T;
-    if (this.pool.size < this.limit) this.pool.set(value, value);
-    return value;
-  }
-}
 
 const noPool = { share: <T extends string | null>(value: T): T => value };
 

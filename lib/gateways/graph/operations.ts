@@ -1,3 +1,4 @@
+import { StringPool } from '../../domain/string-pool.js';
 import type { SubscribedSku as GraphSubscribedSku } from '@microsoft/microsoft-graph-types';
 import {
   ADMIN_ROLE_TEMPLATE_IDS,
@@ -23,7 +24,6 @@ import {
   adminRoleAssignmentRequests,
   adminRoleOf,
   memberKind,
-  StringPool,
   toDirectoryUser,
   toGroupMember,
   toSubscribedSku,
