@@ -89,7 +89,9 @@ export class DeltaLog {
     }
     if (before && !latest) for (const id of before.seen.keys()) if (!seen.has(id)) items.push(entry({ kind: 'removed', id }));
     const next = randomBytes(12).toString('base64url');
-    this.tokens.set(next, { scope, seen });
+    // Nothing changed: the new token stands for what the old one did (one map per change, not per
+    // token: a million users' fingerprints are ~100 MB, and a scope keeps several tokens).
+    this.tokens.set(next, { scope, seen: before && items.length === 0 ? before.seen : seen });
     this.forgetOldest(scope);
     return { items, offset: 0, token: next };
   }
