@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { currentAuditedTarget } from '../audit/runner.js';
 import { retryWaitLine, targetDoneLine } from '../domain/run-progress.js';
 import type { RunTarget } from '../domain/finding.js';
-import { onRetryWait } from '../gateways/http/retry.js';
+import { onUpstreamRetry } from '../telemetry/upstream.js';
 
 /**
  * The audit's progress on stderr (stdout keeps the report or the JSON): a bar on a terminal,
@@ -16,7 +16,7 @@ export function auditProgress(stream: NodeJS.WriteStream = process.stderr) {
   let started = false;
   // Calls of one target wait together (a page of queries, a $batch): a line once per target and try.
   const lastLine = new Map<string | undefined, string>();
-  const stopWaits = onRetryWait((wait) => {
+  const stopWaits = onUpstreamRetry((wait) => {
     const target = currentAuditedTarget();
     const line = retryWaitLine(target, wait);
     if (lastLine.get(target) === line) return;

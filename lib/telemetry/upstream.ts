@@ -46,10 +46,23 @@ export interface UpstreamCallInit {
   composite?: boolean;
 }
 
+/** A call about to wait before its next try: what the upstream span counts and the CLI's progress names. */
+export interface RetryWait {
+  service: string;
+  operation: string;
+  status: number | undefined;
+  /** The try that failed (1 = the first). */
+  attempt: number;
+  /** How long until the next try: the service's `Retry-After`, else the back-off's lower bound. */
+  waitMs: number;
+  /** The wait the service asked for (`Retry-After`), when it named one. */
+  retryAfterMs: number | undefined;
+}
+
 /** What the transport tells the span while the call runs (the retry loop's observer). */
 export interface UpstreamCall {
-  /** Another attempt follows, after `retryAfterMs` when the service said so. */
-  retrying(retryAfterMs: number | undefined): void;
+  /** Another attempt follows, after `wait.retryAfterMs` when the service said so. */
+  retrying(wait: RetryWait): void;
   /** The HTTP status of the latest attempt. */
   answered(status: number): void;
 }
@@ -60,6 +73,19 @@ export interface RequestTally {
 }
 
 const tallies = new AsyncLocalStorage<RequestTally[]>();
+
+let retryListener: ((wait: RetryWait) => void) | undefined;
+
+/**
+ * Tells `listener` of every retry of every upstream call, until the returned function is called.
+ * One listener: the CLI's progress, which names the target that waits (issue 14).
+ */
+export function onUpstreamRetry(listener: (wait: RetryWait) => void): () => void {
+  retryListener = listener;
+  return () => {
+    if (retryListener === listener) retryListener = undefined;
+  };
+}
 
 /**
  * Runs `work`, counting into `tally` every upstream attempt it makes (an enclosing tally counts
@@ -137,10 +163,11 @@ export function traceUpstream<T>(init: UpstreamCallInit, work: (call: UpstreamCa
     };
     countRequest();
     const call: UpstreamCall = {
-      retrying(retryAfterMs) {
+      retrying(wait) {
         retries++;
-        waitedMs += retryAfterMs ?? 0;
+        waitedMs += wait.retryAfterMs ?? 0;
         countRequest();
+        retryListener?.(wait);
       },
       answered(answer) {
         status = answer;

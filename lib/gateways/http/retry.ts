@@ -1,3 +1,4 @@
+import type { RetryWait } from '../../telemetry/upstream.js';
 import pRetry, { AbortError } from 'p-retry';
 import { ServiceError } from './service-error.js';
 
@@ -45,27 +46,6 @@ export class RetryableError extends Error {
   }
 }
 
-/** A call about to wait before its next try (issue 14: the CLI names the target that waits). */
-export interface RetryWait {
-  service: string;
-  operation: string;
-  status: number | undefined;
-  /** The try that failed (1 = the first). */
-  attempt: number;
-  /** How long until the next try: the service's `Retry-After`, else the back-off's lower bound. */
-  waitMs: number;
-}
-
-let retryWaitListener: ((wait: RetryWait) => void) | undefined;
-
-/** Tells `listener` of every wait before a retry, until the returned function is called. One listener: the CLI's progress. */
-export function onRetryWait(listener: (wait: RetryWait) => void): () => void {
-  retryWaitListener = listener;
-  return () => {
-    if (retryWaitListener === listener) retryWaitListener = undefined;
-  };
-}
-
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (ms <= 0) return resolve();
@@ -76,9 +56,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     });
   });
 
-/** Told of each retry as it is decided (the upstream span counts them, lib/telemetry/upstream.ts). */
+/** Told of each retry as it is decided (the call's upstream span, lib/telemetry/upstream.ts). */
 export interface RetryObserver {
-  retrying(retryAfterMs: number | undefined): void;
+  retrying(wait: RetryWait): void;
 }
 
 /**
@@ -113,20 +93,14 @@ export async function withRetry<T>(
         // what is missing so that the total honours Retry-After.
         onFailedAttempt: async ({ error, retriesLeft, attemptNumber }) => {
           // p-retry calls this after the last attempt too: nothing to wait for then.
-          if (retriesLeft > 0 && error instanceof RetryableError) {
-            const { service, operation, status } = error.serviceError;
-            const backoff = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attemptNumber - 1));
-            retryWaitListener?.({ service, operation, status, attempt: attemptNumber, waitMs: error.retryAfterMs ?? backoff });
-          }
-          if (retriesLeft > 0 && error instanceof RetryableError && error.retryAfterMs !== undefined) {
-            if (error.retryAfterMs > policy.maxRetryAfterMs) {
-              throw error.serviceError;
-            }
-            observer?.retrying(error.retryAfterMs);
-            await sleep(error.retryAfterMs, signal);
-          } else if (retriesLeft > 0 && error instanceof RetryableError) {
-            observer?.retrying(undefined);
-          }
+          if (retriesLeft === 0 || !(error instanceof RetryableError)) return;
+          const { retryAfterMs, serviceError } = error;
+          // A wait longer than the policy allows is not waited for: the call fails now.
+          if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) throw serviceError;
+          const backoff = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attemptNumber - 1));
+          const { service, operation, status } = serviceError;
+          observer?.retrying({ service, operation, status, attempt: attemptNumber, waitMs: retryAfterMs ?? backoff, retryAfterMs });
+          if (retryAfterMs !== undefined) await sleep(retryAfterMs, signal);
         },
         shouldRetry: ({ error }) => error instanceof RetryableError,
       },
