@@ -3,21 +3,9 @@ import { diagnose } from '../../diagnose/diagnose.js';
 import { salesforceReadiness } from '../../diagnose/readiness.js';
 import { count, field, list, maybeText, oneOf, record, text, yesNo } from '../answer-schemas.js';
 import { defineRoute, json } from '../pipeline.js';
-import { PARAMETER_DOCS } from '../validation.js';
+import { environmentId, salesforceOrgId, userReference } from '../validation.js';
 
 /** Diagnose and Salesforce readiness (SPEC §3) over HTTP. */
-
-const ENVIRONMENT_ID = z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'expected an environment id').meta(PARAMETER_DOCS.env);
-const USER_REF = z
-  .string()
-  .min(3)
-  .max(256)
-  .refine((v) => !/[\s/\\]/.test(v), 'expected a user principal name or an Entra object id')
-  .meta(PARAMETER_DOCS.user);
-const ORG_ID = z
-  .string()
-  .regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'expected a Salesforce org id (00D…)')
-  .meta(PARAMETER_DOCS.org);
 
 const reason = record({
   factId: text('Fact ID', 'The domain fact the reason rests on (D4, E5, T3).'),
@@ -142,7 +130,7 @@ export const diagnosisRoutes = [
     route: 'environments/{env}/users/{user}/diagnosis',
     role: 'Steward.Read',
     mutation: false,
-    params: z.object({ env: ENVIRONMENT_ID, user: USER_REF }),
+    params: z.object({ env: environmentId, user: userReference }),
     async run({ services, params }) {
       return json(200, await diagnose(services, params.user, params.env));
     },
@@ -159,7 +147,7 @@ export const diagnosisRoutes = [
     route: 'salesforce/{org}/s2s-readiness',
     role: 'Steward.Read',
     mutation: false,
-    params: z.object({ org: ORG_ID }),
+    params: z.object({ org: salesforceOrgId }),
     async run({ services, params }) {
       return json(200, await salesforceReadiness(services, params.org));
     },
