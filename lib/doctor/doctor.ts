@@ -3,7 +3,7 @@ import { discoverEnvironments } from '../audit/collect.js';
 import type { SalesforceOrgSettings, Settings } from '../config/settings.js';
 import type { Environment } from '../domain/model.js';
 import { isServiceError } from '../gateways/http/service-error.js';
-import { firstPage } from './first-page.js';
+import { firstPage } from '../gateways/http/pages.js';
 import { GRAPH_PERMISSIONS, grantedFor, neededGraphPermissions, superfluousWritePermissions } from './graph-permissions.js';
 import type { AppServices } from '../services.js';
 

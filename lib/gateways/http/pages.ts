@@ -17,6 +17,12 @@ export async function allPages<T>(pages: Pages<T>): Promise<T[]> {
   return all;
 }
 
+/** The first page of a listing, without reading the others (a probe, not a read). */
+export async function firstPage<T>(pages: Pages<T>): Promise<T[]> {
+  for await (const page of pages) return page;
+  return [];
+}
+
 /** One answer of a collection whose pages link to the next one, read by a gateway. */
 export interface LinkedPage<T> {
   items: T[];
