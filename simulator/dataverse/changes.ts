@@ -65,13 +65,20 @@ export function changes(env: DataverseEnvironment, request: SimRequest, entity: 
     const scope = `dataverse:${env.environment.id}:${entity.set}:${(select ?? []).join(',')}`;
     const entry = (change: DeltaChange): Row =>
       change.kind === 'removed' ? { '@odata.context': `${api}/$metadata#${entity.set}/$deletedEntity`, id: change.id, reason: 'deleted' } : change.object.record;
+    // What a row's answer is made of: the row, and the root business unit (a row without its own
+    // answers the root's, see environment.ts).
+    const root = env.rootBusinessUnitId();
     const session = deltas.begin(
       scope,
-      entity.rows().map((row) => {
-        const record = shape(env, entity, row, select, []);
-        const { ['@odata.etag']: _etag, ...tracked } = record;
-        return { id: String(entity.value(row, entity.key)), record, tracked };
-      }),
+      entity.rows().map((row) => ({
+        id: String(entity.value(row, entity.key)),
+        source: [row, root],
+        project: () => {
+          const record = shape(env, entity, row, select, []);
+          const { ['@odata.etag']: _etag, ...tracked } = record;
+          return { id: String(entity.value(row, entity.key)), record, tracked };
+        },
+      })),
       token,
       entry,
     );

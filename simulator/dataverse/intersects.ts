@@ -12,10 +12,18 @@ import type { DataverseEnvironment } from './environment.js';
  */
 export function systemUserRolesEntity(env: DataverseEnvironment): Entity {
   const environment = env.environment;
+  // A pair's id, hashed once per pair (rows are derived again at every request).
+  const ids = new Map<string, string>();
+  const pairId = (user: string, role: string) => {
+    const pair = `${user}/${role}`;
+    let id = ids.get(pair);
+    if (id === undefined) ids.set(pair, (id = stableId(user, role)));
+    return id;
+  };
   const rows = (): Row[] =>
     environment.systemusers.flatMap((user) =>
       (user.roles ?? []).map((roleid) => ({
-        systemuserroleid: stableId(String(user.systemuserid).toLowerCase(), String(roleid).toLowerCase()),
+        systemuserroleid: pairId(String(user.systemuserid).toLowerCase(), String(roleid).toLowerCase()),
         systemuserid: user.systemuserid,
         roleid,
       })),

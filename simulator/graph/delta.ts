@@ -95,11 +95,15 @@ export function usersDelta(dir: GraphDirectory, call: Call): SimResponse {
   return deltaRound(dir, call, '/users/delta', `${dir.contextFor('users', select)}/$delta`, (token, latest) =>
     dir.ctx.deltas.begin(
       scope,
-      dir.graph.users.map((user) => {
-        const record = projectUser(user, properties);
-        const tracked = Object.fromEntries(Object.entries(record).filter(([key]) => !UNTRACKED.has(key)));
-        return { id: user.id, record, tracked };
-      }),
+      dir.graph.users.map((user) => ({
+        id: user.id,
+        source: user,
+        project: () => {
+          const record = projectUser(user, properties);
+          const tracked = Object.fromEntries(Object.entries(record).filter(([key]) => !UNTRACKED.has(key)));
+          return { id: user.id, record, tracked };
+        },
+      })),
       token,
       entry,
       latest,
