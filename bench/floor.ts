@@ -51,6 +51,8 @@ import { soqlList, soqlString } from '../lib/gateways/salesforce/soql-literal.js
  * Salesforce queries in flight across orgs).
  */
 
+const CONNECT_ATTEMPTS = 3;
+
 export interface FloorResult {
   /** Every page and token fetched. */
   pages: number;
@@ -106,13 +108,22 @@ export async function runFloor(settings: Settings, options: { concurrency: numbe
   };
 
   async function get(kind: string, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, items = 1): Promise<string> {
-    httpRequests++;
     count(kind, items);
-    const response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, dispatcher }).catch((error: unknown) => {
-      // undici's "fetch failed" says nothing by itself: the socket error is its cause.
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`floor: ${init.method ?? 'GET'} ${url.slice(0, 160)} failed: ${cause?.code ?? ''} ${cause?.message ?? (error as Error).message}`);
-    });
+    let response;
+    for (let attempt = 1; ; attempt++) {
+      httpRequests++;
+      try {
+        response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, dispatcher });
+        break;
+      } catch (error) {
+        // undici's "fetch failed" says nothing by itself: the socket error is its cause.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        // A connection that never opened carried no page: tried again, as Steward's retry policy
+        // does (a busy simulator at a million users can take longer than undici's 10 s to accept).
+        if (cause?.code === 'UND_ERR_CONNECT_TIMEOUT' && attempt < CONNECT_ATTEMPTS) continue;
+        throw new Error(`floor: ${init.method ?? 'GET'} ${url.slice(0, 160)} failed: ${cause?.code ?? ''} ${cause?.message ?? (error as Error).message}`);
+      }
+    }
     const text = await response.text();
     if (process.env.BENCH_DEBUG) process.stderr.write(`floor ${((performance.now() - started) / 1000).toFixed(3)} ${kind} ${text.length} ${url.slice(0, 120)}\n`);
     if (!response.ok) throw new Error(`floor: ${init.method ?? 'GET'} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
