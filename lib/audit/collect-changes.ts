@@ -6,9 +6,9 @@ import type { DirectoryChanges, GroupChange } from '../gateways/graph/port.js';
 import { allChanges, isRefusedDeltaToken, type DeltaPages } from '../gateways/http/delta.js';
 import { allPages } from '../gateways/http/pages.js';
 import { collectDirectory, collectEnvironment, type AuditSources } from './collect.js';
-import { DELTA_STATE_FORMAT, type CollectionMode, type CollectionReason, type DirectoryDeltaState, type EnvironmentDeltaState, type KeptEnvironmentState } from './delta-state.js';
+import { DELTA_STATE_FORMAT, type CollectionMode, type CollectionReason, type DirectoryDeltaState, type EnvironmentDeltaState, type KeptDirectoryState, type KeptEnvironmentState } from './delta-state.js';
 import { environmentInputsKey } from './inputs-key.js';
-import type { DirectorySnapshot, EnvironmentData, EnvironmentUserSummary } from './snapshot.js';
+import { directoryRead, type DirectoryHead, type DirectoryRead, type DirectorySnapshot, type EnvironmentData, type EnvironmentUserSummary } from './snapshot.js';
 
 /**
  * SPEC §9, collection by changes: the directory and each environment are read in full when there is
@@ -61,7 +61,7 @@ export function applyGroupChange(previous: SecurityGroup | undefined, change: Gr
 }
 
 export interface DirectoryCollection {
-  snapshot: DirectorySnapshot;
+  directory: DirectoryRead;
   /** The state for the next run; null when the gateway cannot read changes, or nothing changed. */
   state: DirectoryDeltaState | null;
   /** The delta links of the state in force after this run (lib/audit/inputs-key.ts); null without one. */
@@ -75,15 +75,15 @@ export async function collectDirectoryChanges(
   directory: ChangeableDirectory,
   environments: readonly Environment[],
   settings: LicenseSettings,
-  previous: DirectoryDeltaState | null,
+  previous: KeptDirectoryState | null,
   wantFull: FullReason,
   now: Date,
 ): Promise<DirectoryCollection> {
   const changes = directory.userChanges && directory.groupChanges ? (directory as ChangeableDirectory & DirectoryChanges) : null;
-  if (!changes) return { snapshot: await collectDirectory(directory, environments, settings), state: null, links: null, collection: { mode: 'full', reason: 'not-supported' } };
+  if (!changes) return { directory: directoryRead(await collectDirectory(directory, environments, settings)), state: null, links: null, collection: { mode: 'full', reason: 'not-supported' } };
   if (previous && !wantFull) {
     try {
-      return await readDirectoryChanges(changes, environments, settings, previous);
+      return (await readDirectoryChanges(changes, environments, settings, previous)) ?? (await readDirectoryInFull(changes, environments, settings, now, 'no-token'));
     } catch (error) {
       if (!isRefusedDeltaToken(error)) throw error;
       return readDirectoryInFull(changes, environments, settings, now, 'token-refused');
@@ -116,67 +116,82 @@ async function readDirectoryInFull(
     groups: [...snapshot.groups.values()],
     signInActivityAvailable: snapshot.signInActivityAvailable,
   };
-  return { snapshot, state, links: [usersLink, groupsLink], collection: { mode: 'full', reason } };
+  return { directory: directoryRead(snapshot), state, links: [usersLink, groupsLink], collection: { mode: 'full', reason } };
 }
 
+/**
+ * The changes are read while the groups of the state they apply to are read back (its first line
+ * names the links). When neither the users nor the groups changed, the users of the state are read
+ * back only if a check needs them. Null when the state went meanwhile (a newer run committed its
+ * own): the caller reads in full.
+ */
 async function readDirectoryChanges(
   directory: ChangeableDirectory & DirectoryChanges,
   environments: readonly Environment[],
   settings: LicenseSettings,
-  previous: DirectoryDeltaState,
-): Promise<DirectoryCollection> {
+  kept: KeptDirectoryState,
+): Promise<DirectoryCollection | null> {
+  const header = kept.header;
   const groupIds = securityGroupIds(environments);
-  const groupsTracked = previous.groupsLink !== null && sameIds(groupIds, previous.groupIds);
-  const usersPromise = (async () => {
-    const users = new Map(previous.users.map((u) => [u.id, u]));
-    let usersLink = previous.usersLink;
-    let changed = 0;
-    for await (const page of directory.userChanges(previous.usersLink)) {
-      changed += page.entries.length;
-      for (const entry of page.entries) {
-        if (entry.kind === 'removed') users.delete(entry.id);
-        else users.set(entry.item.id, mergeUser(users.get(entry.item.id), entry.item));
-      }
-      usersLink = page.deltaLink ?? usersLink;
-    }
-    return { users, usersLink, changed };
-  })();
-  const groupsPromise = (async (): Promise<{ groups: Map<string, SecurityGroup>; groupsLink: string | null; changed: number }> => {
-    if (!groupsTracked) {
-      // A new set of security groups: theirs is read in full, with a link for the next run.
-      const link = groupIds.length > 0 && groupIds.length <= GROUP_ROUND_IDS ? deltaLinkOf(directory.groupChanges(groupIds, 'latest')) : Promise.resolve(null);
-      const [groups, groupsLink] = await Promise.all([directory.getSecurityGroups(groupIds), link]);
-      return { groups: byOriginalIds(groups, environments), groupsLink, changed: Number.POSITIVE_INFINITY };
-    }
-    const byId = new Map(previous.groups.map((g) => [lower(g.id), g]));
-    const round = await allChanges(directory.groupChanges(groupIds, previous.groupsLink!));
-    for (const entry of round.entries) {
+  const groupsTracked = header.groupsLink !== null && sameIds(groupIds, header.groupIds);
+  const [usersRound, groupsRound, skus, adminRoles, keptGroups] = await Promise.all([
+    allChanges(directory.userChanges(header.usersLink)),
+    groupsTracked
+      ? allChanges(directory.groupChanges(groupIds, header.groupsLink!))
+      : // A new set of security groups: theirs is read in full, with a link for the next run.
+        Promise.all([
+          directory.getSecurityGroups(groupIds),
+          groupIds.length > 0 && groupIds.length <= GROUP_ROUND_IDS ? deltaLinkOf(directory.groupChanges(groupIds, 'latest')) : Promise.resolve(null),
+        ]),
+    allPages(directory.listSubscribedSkus()),
+    directory.getAdminRoleMembers(),
+    kept.groups(),
+  ]);
+  if (!keptGroups) return null;
+  let groups: Map<string, SecurityGroup>;
+  let groupsLink: string | null;
+  let groupsChanged: number;
+  if (Array.isArray(groupsRound)) {
+    [groups, groupsLink] = [byOriginalIds(groupsRound[0], environments), groupsRound[1]];
+    groupsChanged = Number.POSITIVE_INFINITY;
+  } else {
+    const byId = new Map(keptGroups.map((g) => [lower(g.id), g]));
+    for (const entry of groupsRound.entries) {
       if (entry.kind === 'removed') byId.delete(lower(entry.id));
       else byId.set(lower(entry.item.id), applyGroupChange(byId.get(lower(entry.item.id)), entry.item));
     }
-    return { groups: byOriginalIds(new Map([...byId.values()].map((g) => [lower(g.id), g])), environments), groupsLink: round.deltaLink, changed: round.entries.length };
-  })();
-  const [{ users, usersLink, changed: usersChanged }, { groups, groupsLink, changed: groupsChanged }, skus, adminRoles] = await Promise.all([
-    usersPromise,
-    groupsPromise,
-    allPages(directory.listSubscribedSkus()),
-    directory.getAdminRoleMembers(),
-  ]);
-  const snapshot: DirectorySnapshot = {
-    users,
-    skus,
-    catalog: buildLicenseCatalog(skus, settings),
-    adminRoles,
-    groups,
-    signInActivityAvailable: previous.signInActivityAvailable,
-  };
+    [groups, groupsLink, groupsChanged] = [byOriginalIds(byId, environments), groupsRound.deltaLink, groupsRound.entries.length];
+  }
+  const head: DirectoryHead = { skus, catalog: buildLicenseCatalog(skus, settings), adminRoles, groups, signInActivityAvailable: header.signInActivityAvailable };
+  const incremental = { mode: 'incremental', reason: 'changes-since-last-run' } as const;
   // Nothing changed: the state in force, and its links, serve the next run as well (writing it
   // again would cost as much as reading it; SPEC §9, cost proportional to change).
-  if (usersChanged + groupsChanged === 0) {
-    return { snapshot, state: null, links: [previous.usersLink, previous.groupsLink], collection: { mode: 'incremental', reason: 'changes-since-last-run', stateRenewed: false } };
+  if (usersRound.entries.length + groupsChanged === 0) {
+    return { directory: { head, users: once(() => usersOf(kept)) }, state: null, links: [header.usersLink, header.groupsLink], collection: { ...incremental, stateRenewed: false } };
   }
-  const state: DirectoryDeltaState = { ...previous, usersLink, groupsLink, groupIds, users: [...users.values()], groups: [...groups.values()] };
-  return { snapshot, state, links: [usersLink, groupsLink], collection: { mode: 'incremental', reason: 'changes-since-last-run' } };
+  const previous = await kept.load();
+  if (!previous) return null;
+  const users = new Map(previous.users.map((u) => [u.id, u]));
+  for (const entry of usersRound.entries) {
+    if (entry.kind === 'removed') users.delete(entry.id);
+    else users.set(entry.item.id, mergeUser(users.get(entry.item.id), entry.item));
+  }
+  const state: DirectoryDeltaState = { ...previous, usersLink: usersRound.deltaLink, groupsLink, groupIds, users: [...users.values()], groups: [...groups.values()] };
+  return { directory: directoryRead({ ...head, users }), state, links: [usersRound.deltaLink, groupsLink], collection: incremental };
+}
+
+/** The users of the state in force, read back when a check first needs them. */
+async function usersOf(kept: KeptDirectoryState): Promise<Map<string, DirectoryUser>> {
+  const state = await kept.load();
+  // Only a newer run replaces it, and it keeps the blobs of earlier runs: a missing state is a fault.
+  if (!state) throw new Error('the directory state in force could not be read back');
+  return new Map(state.users.map((u) => [u.id, u]));
+}
+
+/** `read` once, on the first call; its promise is shared by every later one. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => (promise ??= read());
 }
 
 /** The groups keyed by the ids the environments name (as the full read keys them). */

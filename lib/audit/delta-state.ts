@@ -14,10 +14,11 @@ import type { EnvironmentUserSummary } from './snapshot.js';
  */
 
 /**
- * 2: JSON lines, the records of each list packed as arrays of their values (format 1 was one
- * JSON document; a state of another format reads as none, so the run after an upgrade is full).
+ * 3: JSON lines, the records of each list packed as arrays of their values, the directory's groups
+ * before its users (format 1 was one JSON document, format 2 had the users first; a state of
+ * another format reads as none, so the run after an upgrade is full).
  */
-export const DELTA_STATE_FORMAT = 2;
+export const DELTA_STATE_FORMAT = 3;
 
 /** The blob container of the delta state (beside `audit-claims`). */
 export const DELTA_STATE_CONTAINER = 'audit-delta-state';
@@ -60,10 +61,22 @@ export interface EnvironmentDeltaState {
 /** An environment's state without its rows: the first line of what is kept. */
 export type EnvironmentDeltaHeader = Omit<EnvironmentDeltaState, 'rows' | 'roleAssignments'>;
 
-/** The state in force for an environment: its first line at once, the whole of it when the changes need it. */
-export interface KeptEnvironmentState {
-  header: EnvironmentDeltaHeader;
-  load(): Promise<EnvironmentDeltaState | null>;
+/** The directory's state without its users and groups: the first line of what is kept. */
+export type DirectoryDeltaHeader = Omit<DirectoryDeltaState, 'users' | 'groups'>;
+
+/**
+ * The state in force for a target: its first line at once, the whole of it when the changes need
+ * it (null when it went meanwhile: a newer run committed its own).
+ */
+export interface KeptState<H, T> {
+  header: H;
+  load(): Promise<T | null>;
+}
+
+export type KeptEnvironmentState = KeptState<EnvironmentDeltaHeader, EnvironmentDeltaState>;
+export interface KeptDirectoryState extends KeptState<DirectoryDeltaHeader, DirectoryDeltaState> {
+  /** Its groups alone (the lines before the users); null when it went meanwhile. */
+  groups(): Promise<SecurityGroup[] | null>;
 }
 
 interface Pointer {
@@ -75,8 +88,11 @@ const TENANT_TARGET = 'tenant';
 
 type DeltaState = DirectoryDeltaState | EnvironmentDeltaState;
 
-/** The lists of a state (one line each of their records); the rest of it is the first line. */
-const LISTS = ['users', 'groups', 'rows', 'roleAssignments'] as const;
+/**
+ * The lists of a state (one line each of their records), in the order they are written; the rest
+ * of it is the first line. The groups come before the users, so that they can be read alone.
+ */
+const LISTS = ['groups', 'users', 'rows', 'roleAssignments'] as const;
 type ListName = (typeof LISTS)[number];
 
 /**
@@ -137,7 +153,7 @@ function shareFields(record: Record<string, unknown>, fields: readonly string[],
  * The state `stateLines` wrote, read line by line. Each JSON line gives its record fresh strings:
  * the fields named in `shared` get one copy of each value instead, as a Graph read gives them.
  */
-export async function stateFromLines<T extends DeltaState>(values: AsyncIterable<unknown>, shared: SharedFields = {}): Promise<T | null> {
+export async function stateFromLines<T extends DeltaState>(values: AsyncIterable<unknown>, shared: SharedFields = {}, onlyList?: ListName): Promise<T | null> {
   const pool = new StringPool();
   let state: Record<string, unknown> | null = null;
   let fields: Partial<Record<ListName, string[]>> = {};
@@ -152,6 +168,8 @@ export async function stateFromLines<T extends DeltaState>(values: AsyncIterable
     }
     const [tag, ...rest] = value as [string, ...unknown[]];
     const list = tag.replace(/\*$/, '') as ListName;
+    // Lists are written one after the other: the first record of another list ends the one asked for.
+    if (onlyList !== undefined && list !== onlyList) break;
     const names = fields[list];
     const record = tag.endsWith('*') ? rest[0] : names ? Object.fromEntries(names.map((name, index) => [name, rest[index]])) : rest;
     const sharedFields = shared[list];
@@ -164,28 +182,50 @@ export async function stateFromLines<T extends DeltaState>(values: AsyncIterable
 export class DeltaStateStore {
   constructor(private readonly blobs: Pick<ClaimStore, 'put' | 'get' | 'putLines' | 'getLines'>) {}
 
-  /** The state in force for a target; null when there is none (or of another format). */
-  async current<T extends DeltaState>(targetId: string, shared: SharedFields = {}): Promise<T | null> {
+  /** A target's state in force, its first line read now and the rest on demand; null when there is none (or of another format). */
+  private async kept<H, T extends DeltaState>(targetId: string, shared: SharedFields = {}): Promise<(KeptState<H, T> & { runId: string }) | null> {
     const pointer = await this.blobs.get<Pointer>(targetId, 'current');
     if (!pointer || pointer.format !== DELTA_STATE_FORMAT) return null;
     const lines = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
-    return lines ? stateFromLines<T>(lines, shared) : null;
-  }
-
-  /** An environment's state in force, its first line read now and the rest on demand; null when there is none. */
-  async keptEnvironment(targetId: string): Promise<KeptEnvironmentState | null> {
-    const pointer = await this.blobs.get<Pointer>(targetId, 'current');
-    if (!pointer || pointer.format !== DELTA_STATE_FORMAT) return null;
-    const lines = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
-    const header = lines ? await headerFromLines<EnvironmentDeltaHeader>(lines) : null;
+    const header = lines ? await headerFromLines<H>(lines) : null;
     if (!header) return null;
     return {
       header,
+      runId: pointer.runId,
       load: async () => {
         const all = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
-        return all ? stateFromLines<EnvironmentDeltaState>(all) : null;
+        return all ? stateFromLines<T>(all, shared) : null;
       },
     };
+  }
+
+  keptEnvironment(targetId: string): Promise<KeptEnvironmentState | null> {
+    return this.kept(targetId);
+  }
+
+  /** Users read back share one copy of each repeated value (lib/domain/string-pool.ts). */
+  async keptDirectory(): Promise<KeptDirectoryState | null> {
+    const kept = await this.kept<DirectoryDeltaHeader, DirectoryDeltaState>(TENANT_TARGET, { users: SHARED_USER_FIELDS });
+    if (!kept) return null;
+    const pointer = kept.runId;
+    return {
+      ...kept,
+      groups: async () => {
+        const lines = await this.blobs.getLines(TENANT_TARGET, `runs/${pointer}`);
+        const state = lines ? await stateFromLines<DirectoryDeltaState>(lines, {}, 'groups') : null;
+        return state ? state.groups : null;
+      },
+    };
+  }
+
+  /** The key of what the tenant's checks were last evaluated on (lib/audit/inputs-key.ts `tenantInputsKey`). */
+  async tenantCheckedOn(): Promise<string | null> {
+    return (await this.blobs.get<{ key: string }>(TENANT_TARGET, 'checked'))?.key ?? null;
+  }
+
+  /** The tenant's findings of a run are recorded: they were evaluated on this key. */
+  noteTenantChecked(key: string): Promise<void> {
+    return this.blobs.put(TENANT_TARGET, 'checked', { key });
   }
 
   /** Writes a run's state for a target, not yet in force. */
@@ -198,9 +238,6 @@ export class DeltaStateStore {
     return this.blobs.put(targetId, 'current', { runId, format: DELTA_STATE_FORMAT } satisfies Pointer);
   }
 
-  currentDirectory(): Promise<DirectoryDeltaState | null> {
-    return this.current<DirectoryDeltaState>(TENANT_TARGET, { users: SHARED_USER_FIELDS });
-  }
 }
 
 /** SPEC §9: the last full read is at least `everyDays` old (a Graph delta token also lasts 7 days). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';
 import { CHECK_CATALOGUE } from '../domain/check-catalogue.js';
 import type { DataverseTeam, SecurityGroup } from '../domain/model.js';
-import type { DirectorySnapshot } from './snapshot.js';
+import type { DirectorySnapshot, EnvironmentUserSummary } from './snapshot.js';
 
 /**
  * SPEC §9, cost proportional to change: an environment whose own data did not change is checked
@@ -33,4 +33,14 @@ export function directoryInputsKey(
 
 export function environmentInputsKey(directoryKey: string | undefined, teams: readonly DataverseTeam[], groupTeamGroups: ReadonlyMap<string, SecurityGroup>): string | undefined {
   return directoryKey ? digest({ directoryKey, teams, groupTeamGroups }) : undefined;
+}
+
+/**
+ * What the tenant's checks read, as a key: the directory and every environment's summary. An
+ * incremental run on the key of the last evaluation (full or incremental) finds what it found for
+ * the checks delta tracks (the others keep their findings on incremental runs anyway: SPEC §9).
+ */
+export function tenantInputsKey(directoryKey: string, summaries: readonly EnvironmentUserSummary[]): string {
+  const bySummary = [...summaries].sort((a, b) => a.environmentId.localeCompare(b.environmentId));
+  return digest({ directoryKey, summaries: bySummary });
 }

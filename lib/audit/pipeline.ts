@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { TARGET_FAILED_CHECK, checkIdsOf, type CheckId } from '../domain/check-catalogue.js';
+import { TARGET_FAILED_CHECK, type CheckId } from '../domain/check-catalogue.js';
 import { findingKey, type AuditRun, type Finding, type RunStatus, type RunTarget, type StoredFinding } from '../domain/finding.js';
 import type { Environment } from '../domain/model.js';
 import { closedByStall, closingStatus, stallOf } from '../domain/run-progress.js';
@@ -12,11 +12,11 @@ import { deliverPendingAlerts } from './alert-delivery.js';
 import { buildAlertDocument } from './alert-document.js';
 import { runEnvironmentChecks, summarizeEnvironmentUsers } from './checks/environment-checks.js';
 import { runSalesforceChecks } from './checks/salesforce-checks.js';
-import { runCrossEnvironmentChecks, runDirectoryChecks } from './checks/tenant-checks.js';
+import { runTenantChecks } from './checks/tenant-checks.js';
 import { discoverEnvironments, type AuditSources } from './collect.js';
 import { collectDirectoryChanges, collectEnvironmentChanges, type FullReason } from './collect-changes.js';
 import { fullRunDue, type DeltaStateStore } from './delta-state.js';
-import { directoryInputsKey } from './inputs-key.js';
+import { directoryInputsKey, tenantInputsKey } from './inputs-key.js';
 import { applyRun, decideAlerts, openStateInRun, type EvaluatedScope, type OpenState } from './lifecycle.js';
 import { RunData, type ClaimStorage } from './run-data.js';
 import type { FinishedRun, RunReports } from './run-report.js';
@@ -33,8 +33,6 @@ import { NOT_AUDITED, RESULT_MISSING, RunDataMissing, describeError, failureOf, 
  */
 
 const TENANT_TARGET = 'tenant';
-const DIRECTORY_CHECKS = checkIdsOf('directory');
-const CROSS_ENVIRONMENT_CHECKS = checkIdsOf('cross-environment');
 const INACTIVITY_CHECK = 'entra.inactive-licensed-user' satisfies CheckId;
 /** SPEC §9: `signInActivity` (L2) and `licenseAssignmentStates` (L3) are not tracked by `/users/delta`. */
 const UNTRACKED_BY_DELTA: readonly CheckId[] = [INACTIVITY_CHECK, 'entra.license-assignment-error'];
@@ -149,14 +147,14 @@ export class AuditPipeline {
     try {
       environments = await tallyUpstreamRequests(tally, () => discoverEnvironments(sources.environments, settings.environmentAllowList));
       const { deltaState } = this.deps;
-      const previous = deltaState && !options.full ? await deltaState.currentDirectory() : null;
-      if (previous && fullRunDue(previous.fullAt, startedAt, settings.fullAuditEveryDays)) fullReason = 'scheduled';
-      const { snapshot, state, links, collection } = await tallyUpstreamRequests(tally, () => collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt));
+      const previous = deltaState && !options.full ? await deltaState.keptDirectory() : null;
+      if (previous && fullRunDue(previous.header.fullAt, startedAt, settings.fullAuditEveryDays)) fullReason = 'scheduled';
+      const { directory, state, links, collection } = await tallyUpstreamRequests(tally, () => collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt));
       if (state && deltaState) await deltaState.stage(TENANT_TARGET, runId, state);
-      directoryKey = directoryInputsKey(links, snapshot, settings);
+      directoryKey = directoryInputsKey(links, directory.head, settings);
       run.collection = collection.mode === 'incremental' ? { ...collection, checksKeptOpen: [...UNTRACKED_BY_DELTA] } : collection;
       tenant.collection = collection;
-      await this.runs.begin(runId, snapshot, environments, options.inProcess ?? false);
+      await this.runs.begin(runId, { ...directory, head: { ...directory.head, ...(directoryKey ? { inputsKey: directoryKey } : {}) } }, environments, options.inProcess ?? false);
     } catch (error) {
       tenant = { ...tenant, status: 'failed', error: describeError(error), failure: failureOf(error) };
     }
@@ -167,7 +165,7 @@ export class AuditPipeline {
         targets.push({ id: environment.id, kind: 'environment', status: 'skipped', name: environment.displayName, error: 'no Dataverse database (D3)' });
       } else {
         targets.push({ id: environment.id, kind: 'environment', status: 'pending', name: environment.displayName });
-        messages.push({ runId, targetId: environment.id, kind: 'environment', ...(fullReason ? { fullReason } : { directoryKey }) });
+        messages.push({ runId, targetId: environment.id, kind: 'environment', ...(fullReason ? { fullReason } : {}), ...(directoryKey ? { directoryKey } : {}) });
       }
     }
     for (const orgId of sources.salesforce.orgIds()) {
@@ -242,14 +240,16 @@ export class AuditPipeline {
     const environment = (await this.runs.environmentList(runId)).find((e) => e.id === target.id);
     if (!environment) throw new RunDataMissing('environment-unknown', `environment ${target.id} is not part of run ${runId}`);
     target.name = environment.displayName;
-    const directory = await this.runs.directory(runId);
-    if (!directory) throw new RunDataMissing('directory-unavailable', 'the directory snapshot of the run is missing (the tenant target failed)');
+    const head = await this.runs.directoryHead(runId);
+    if (!head) throw new RunDataMissing('directory-unavailable', 'the directory snapshot of the run is missing (the tenant target failed)');
     const now = this.deps.now();
     const kept = deltaState && !message.fullReason ? await deltaState.keptEnvironment(environment.id) : null;
     const due = kept && fullRunDue(kept.header.fullAt, now, settings.fullAuditEveryDays) ? 'scheduled' : null;
-    const { data, unchanged, state, collection } = await collectEnvironmentChanges(sources, environment, directory.groups, kept, message.fullReason ?? due, now, message.directoryKey);
+    const { data, unchanged, state, collection } = await collectEnvironmentChanges(sources, environment, head.groups, kept, message.fullReason ?? due, now, message.directoryKey);
     target.collection = collection;
     if (unchanged) return { findings: [], checkIds: new Set(), summaryStored: this.runs.putSummary(runId, unchanged.summary) };
+    const directory = await this.runs.directory(runId);
+    if (!directory) throw new RunDataMissing('directory-unavailable', 'the directory snapshot of the run is missing (the tenant target failed)');
     const findings = runEnvironmentChecks(directory, data, settings);
     // Stored alongside the findings (awaited with them, before the target is marked done).
     const summary = summarizeEnvironmentUsers(target.id, data.systemUsers, directory);
@@ -301,8 +301,9 @@ export class AuditPipeline {
     if (!run) throw new Error(`no audit run ${runId}`);
     const targets = await this.everyTarget(run);
     // The tenant first: once it succeeded, only the other failed targets are left to record.
-    const tenantScopes = await this.tenantScopes(run, targets);
-    await this.record(runId, [...tenantScopes, ...(await this.failedTargetScopes(runId, targets))]);
+    const tenant = await this.tenantScopes(run, targets);
+    await this.record(runId, [...tenant.scopes, ...(await this.failedTargetScopes(runId, targets))]);
+    if (tenant.checkedOn) await this.deps.deltaState?.noteTenantChecked(tenant.checkedOn);
 
     const finalTargets = await this.everyTarget(run);
     const status = closingStatus(finalTargets);
@@ -356,34 +357,34 @@ export class AuditPipeline {
   /**
    * The tenant target's scope: the directory checks, and the cross-environment check when every
    * environment was collected (it never resolves anything in a run where an environment failed).
+   * `checkedOn` is the key of what they were evaluated on, noted once they are recorded: an
+   * incremental run on the same key keeps their findings without reading the users (SPEC §9).
    */
-  private async tenantScopes(run: AuditRun, targets: RunTarget[]): Promise<EvaluatedScope[]> {
+  private async tenantScopes(run: AuditRun, targets: RunTarget[]): Promise<{ scopes: EvaluatedScope[]; checkedOn?: string }> {
     const { runId } = run;
+    const { deltaState } = this.deps;
     const tenant = targets.find((t) => t.id === TENANT_TARGET);
-    const directory = tenant && tenant.status !== 'failed' ? await this.runs.directory(runId) : null;
-    if (!tenant || !directory) return [];
-    // settings.auditTime (a fixture's clock, the CLI's --now) is "now" for ages (L2).
-    const auditNow = this.deps.settings.auditTime ? new Date(this.deps.settings.auditTime) : this.deps.now();
-    let findings = runDirectoryChecks(directory, this.deps.settings, auditNow);
-    const checkIds = new Set<string>([...DIRECTORY_CHECKS, TARGET_FAILED_CHECK]);
-    // L2: without signInActivity the inactivity check did not run: it resolves nothing this run.
-    if (directory.signInActivityAvailable === false) checkIds.delete(INACTIVITY_CHECK);
-    // SPEC §9: an incremental run has no fresh data for these checks: their findings stay as the last full run left them.
-    const keptOpen = new Set(run.collection?.checksKeptOpen ?? []);
-    if (keptOpen.size > 0) {
-      findings = findings.filter((f) => !keptOpen.has(f.checkId));
-      for (const id of keptOpen) checkIds.delete(id);
-    }
+    const head = tenant && tenant.status !== 'failed' ? await this.runs.directoryHead(runId) : null;
+    if (!tenant || !head) return { scopes: [] };
+    const keptOpen = run.collection?.checksKeptOpen ?? [];
     const environmentsOk = targets.filter((t) => t.kind === 'environment').every((t) => t.status === 'succeeded' || t.status === 'skipped');
-    if (environmentsOk) {
-      findings.push(...runCrossEnvironmentChecks(directory, await this.runs.summaries(runId)));
-      for (const id of CROSS_ENVIRONMENT_CHECKS) checkIds.add(id);
+    const summaries = environmentsOk ? await this.runs.summaries(runId) : null;
+    const checkedOn = deltaState && head.inputsKey && summaries ? tenantInputsKey(head.inputsKey, summaries) : undefined;
+    const unchanged = run.collection?.mode === 'incremental' && checkedOn !== undefined && checkedOn === (await deltaState!.tenantCheckedOn());
+    const checkIds = new Set<string>([TARGET_FAILED_CHECK]);
+    const findings: Finding[] = [];
+    const directory = unchanged ? null : await this.runs.directory(runId);
+    if (directory) {
+      // settings.auditTime (a fixture's clock, the CLI's --now) is "now" for ages (L2).
+      const evaluated = runTenantChecks(directory, summaries, keptOpen, this.deps.settings, this.deps.settings.auditTime ? new Date(this.deps.settings.auditTime) : this.deps.now());
+      for (const id of evaluated.checkIds) checkIds.add(id);
+      findings.push(...evaluated.findings);
     }
     tenant.status = 'succeeded';
     // SPEC §9: the directory's delta state staged at the start of the run is now the one in force.
-    if (this.deps.deltaState && run.collection && run.collection.reason !== 'not-supported' && run.collection.stateRenewed !== false) await this.deps.deltaState.commit(TENANT_TARGET, runId);
+    if (deltaState && run.collection && run.collection.reason !== 'not-supported' && run.collection.stateRenewed !== false) await deltaState.commit(TENANT_TARGET, runId);
     await this.deps.store.setTargetStatus(runId, tenant);
-    return [{ targetId: TENANT_TARGET, checkIds, findings }];
+    return { scopes: [{ targetId: TENANT_TARGET, checkIds, findings }], ...(directory && checkedOn ? { checkedOn } : {}) };
   }
 
   /** Targets still pending are not audited: failed. A failed target keeps its earlier findings open: only the failure itself is evaluated. */

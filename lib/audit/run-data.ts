@@ -1,7 +1,7 @@
 import { findingKey, type StoredFinding } from '../domain/finding.js';
 import type { Environment } from '../domain/model.js';
 import type { ClaimStore } from '../gateways/storage/claims.js';
-import { directoryFromJson, directoryToJson, type DirectorySnapshot, type DirectorySnapshotJson, type EnvironmentUserSummary } from './snapshot.js';
+import { directoryFromJson, directoryToJson, type DirectoryHead, type DirectoryRead, type DirectorySnapshot, type DirectorySnapshotJson, type EnvironmentUserSummary } from './snapshot.js';
 
 /** What an in-process run's steps hand each other in memory instead of through storage. */
 interface InProcessRun {
@@ -24,28 +24,51 @@ export type ClaimStorage = Pick<ClaimStore, 'put' | 'get' | 'list'>;
  * process, so a worker reads a claim once per run however many targets it audits.
  */
 export class RunData {
-  private directories = new Map<string, DirectorySnapshot>();
+  /** In-process runs: the directory as the start read it. */
+  private reads = new Map<string, DirectoryRead>();
+  private directories = new Map<string, Promise<DirectorySnapshot | null>>();
   private environments = new Map<string, Promise<Environment[]>>();
   private inProcessRuns = new Map<string, InProcessRun>();
 
   constructor(private readonly claims: ClaimStorage) {}
 
-  /** What the start of a run read, for the steps after it. */
-  async begin(runId: string, directory: DirectorySnapshot, environments: Environment[], inProcess: boolean): Promise<void> {
-    this.directories.set(runId, directory);
+  /** What the start of a run read, for the steps after it (another worker's steps get the users too). */
+  async begin(runId: string, directory: DirectoryRead, environments: Environment[], inProcess: boolean): Promise<void> {
     this.environments.set(runId, Promise.resolve(environments));
-    if (inProcess) this.inProcessRuns.set(runId, { summaries: new Map(), findings: new Map() });
-    else await Promise.all([this.claims.put(runId, 'directory', directoryToJson(directory)), this.claims.put(runId, 'environments', environments)]);
+    if (inProcess) {
+      this.reads.set(runId, directory);
+      this.inProcessRuns.set(runId, { summaries: new Map(), findings: new Map() });
+      return;
+    }
+    const snapshot: DirectorySnapshot = { ...directory.head, users: await directory.users() };
+    this.directories.set(runId, Promise.resolve(snapshot));
+    await Promise.all([this.claims.put(runId, 'directory', directoryToJson(snapshot)), this.claims.put(runId, 'environments', environments)]);
   }
 
-  /** The run's directory snapshot; null when it is missing (the tenant target failed). */
-  async directory(runId: string): Promise<DirectorySnapshot | null> {
-    const cached = this.directories.get(runId);
-    if (cached) return cached;
-    const json = await this.claims.get<DirectorySnapshotJson>(runId, 'directory');
-    if (!json) return null;
-    const snapshot = directoryFromJson(json);
-    this.directories.set(runId, snapshot);
+  /** The run's directory without its users (nothing more is read for it in-process); null when it is missing (the tenant target failed). */
+  async directoryHead(runId: string): Promise<DirectoryHead | null> {
+    const read = this.reads.get(runId);
+    if (read) return read.head;
+    const snapshot = await this.directory(runId);
+    if (!snapshot) return null;
+    const { users: _users, ...head } = snapshot;
+    return head;
+  }
+
+  /** The run's directory snapshot, its users read once; null when it is missing (the tenant target failed). */
+  directory(runId: string): Promise<DirectorySnapshot | null> {
+    let snapshot = this.directories.get(runId);
+    if (!snapshot) {
+      const read = this.reads.get(runId);
+      snapshot = read
+        ? read.users().then((users) => ({ ...read.head, users }))
+        : this.claims.get<DirectorySnapshotJson>(runId, 'directory').then((json) => {
+            if (!json) this.directories.delete(runId); // not there yet: asked again next time
+            return json ? directoryFromJson(json) : null;
+          });
+      snapshot.catch(() => this.directories.delete(runId));
+      this.directories.set(runId, snapshot);
+    }
     return snapshot;
   }
 
@@ -90,6 +113,7 @@ export class RunData {
 
   /** The run is over: forget it. */
   end(runId: string): void {
+    this.reads.delete(runId);
     this.directories.delete(runId);
     this.environments.delete(runId);
     this.inProcessRuns.delete(runId);

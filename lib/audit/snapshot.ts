@@ -13,6 +13,28 @@ export interface DirectorySnapshot {
   skus: SubscribedSku[];
   /** L2: false when Graph refused `signInActivity` (the users were read without it). */
   signInActivityAvailable: boolean;
+  /** What the environments' checks read of it, as a key (lib/audit/inputs-key.ts); set when its changes are tracked. */
+  inputsKey?: string;
+}
+
+/** The directory without its users: what collecting an environment and the inputs keys read. */
+export type DirectoryHead = Omit<DirectorySnapshot, 'users'>;
+
+/**
+ * The directory as the start of a run read it: its head at once, its users when a check needs
+ * them. On a night without directory changes they are read back from the state kept by the last
+ * run only if an environment's or the tenant's checks must run again (SPEC §9, cost proportional
+ * to change).
+ */
+export interface DirectoryRead {
+  head: DirectoryHead;
+  users(): Promise<Map<string, DirectoryUser>>;
+}
+
+/** A directory read in full (or with its changes applied): its users are already here. */
+export function directoryRead(snapshot: DirectorySnapshot): DirectoryRead {
+  const { users, ...head } = snapshot;
+  return { head, users: () => Promise.resolve(users) };
 }
 
 /** What a run reads of one environment. */
@@ -63,6 +85,7 @@ export interface DirectorySnapshotJson {
   groups: SecurityGroup[];
   skus: SubscribedSku[];
   signInActivityAvailable: boolean;
+  inputsKey?: string;
 }
 
 export function directoryToJson(s: DirectorySnapshot): DirectorySnapshotJson {
@@ -83,6 +106,7 @@ export function directoryToJson(s: DirectorySnapshot): DirectorySnapshotJson {
     groups: [...s.groups.values()],
     skus: s.skus,
     signInActivityAvailable: s.signInActivityAvailable,
+    ...(s.inputsKey !== undefined ? { inputsKey: s.inputsKey } : {}),
   };
 }
 
@@ -104,5 +128,6 @@ export function directoryFromJson(j: DirectorySnapshotJson): DirectorySnapshot {
     groups: new Map(j.groups.map((g) => [g.id, g])),
     skus: j.skus ?? [],
     signInActivityAvailable: j.signInActivityAvailable ?? true,
+    ...(j.inputsKey !== undefined ? { inputsKey: j.inputsKey } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRunReport } from '../../lib/audit/pipeline.js';
-import { createSteward } from '../../lib/composition.js';
+import { DELTA_STATE_CONTAINER, DeltaStateStore } from '../../lib/audit/delta-state.js';
+import { createAuditPipeline, createAuditRunner, createServices, createSteward } from '../../lib/composition.js';
+import { ClaimStore } from '../../lib/gateways/storage/claims.js';
 import { loadSettings } from '../../lib/config/settings.js';
 import type { Steward } from '../../lib/services.js';
 import type { Fixture, FixtureUser } from '../../simulator/core/fixture.js';
@@ -146,6 +148,50 @@ describe('incremental audits (SPEC §9)', () => {
     expect(byChanges.run.collection).toMatchObject({ mode: 'incremental' });
     expect(byChanges.run.collection?.stateRenewed).toBeUndefined();
     expect(openFindings(byChanges)).toEqual(openFindings(await full.audit.run('cli', { full: true })));
+  });
+
+  it("keeps the tenant's findings on a quiet night without reading its users back, and checks them again when one row changes", async () => {
+    // Each read of a kept state, and whether it was read to its end.
+    const reads: { target: string; whole: boolean }[] = [];
+    const blobs = new ClaimStore(storages[0]!.connectionString, DELTA_STATE_CONTAINER);
+    const counted: ConstructorParameters<typeof DeltaStateStore>[0] = {
+      put: (...args) => blobs.put(...args),
+      get: (...args) => blobs.get(...args),
+      putLines: (...args) => blobs.putLines(...args),
+      getLines: async (target, name) => {
+        const lines = await blobs.getLines(target, name);
+        if (!lines) return null;
+        const read = { target, whole: false };
+        reads.push(read);
+        return (async function* () {
+          yield* lines;
+          read.whole = true;
+        })();
+      },
+    };
+    const services = await createServices(tenant.settings);
+    const runner = createAuditRunner(services, { dispatch: 'in-process', pipeline: createAuditPipeline(services, { deltaState: new DeltaStateStore(counted) }) });
+    const usersReadBack = () => reads.filter((r) => r.target === 'tenant' && r.whole).length;
+
+    await runner.run('cli', { full: true });
+    reads.length = 0;
+    const quiet = await runner.run('cli');
+    expect(quiet.run.collection).toMatchObject({ mode: 'incremental', stateRenewed: false });
+    expect(usersReadBack()).toBe(0);
+    expect(openFindings(quiet)).toEqual(openFindings(await full.audit.run('cli', { full: true })));
+
+    // One row disabled, its user's only one: the cross-environment check (E2) must decide again.
+    const [first, second] = tenant.sim.state.environments;
+    const elsewhere = new Set(second!.systemusers.map((r) => r.azureactivedirectoryobjectid));
+    const licensed = new Set(tenant.sim.state.graph.users.filter((u) => u.accountEnabled && u.assignedLicenses.length > 0).map((u) => u.id));
+    const row = first!.systemusers.find((r) => !r.isdisabled && !r.applicationid && licensed.has(String(r.azureactivedirectoryobjectid)) && !elsewhere.has(r.azureactivedirectoryobjectid))!;
+    row.isdisabled = true;
+    reads.length = 0;
+    const changed = await runner.run('cli');
+    expect(usersReadBack()).toBe(1);
+    const expected = openFindings(await full.audit.run('cli', { full: true }));
+    expect(expected).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^dataverse\\.disabled-user-licensed \\| tenant \\| ${row.azureactivedirectoryobjectid}`))]));
+    expect(openFindings(changed)).toEqual(expected);
   });
 
   it('checks an environment whose data did not change again when a setting its checks read changed', async () => {

@@ -1,3 +1,4 @@
+import { checkIdsOf, type CheckId } from '../../domain/check-catalogue.js';
 import type { Finding } from '../../domain/finding.js';
 import { environmentLicensesOf, holdsAnyLicense, holdsEnvironmentLicense, licenseNamesOf } from '../../domain/licenses.js';
 import { monthlyCostOf } from '../../domain/money.js';
@@ -6,6 +7,34 @@ import { findingOf } from './finding-of.js';
 import { runLicenceChecks, type LicenceCheckSettings } from './licence-checks.js';
 
 export type DirectoryCheckSettings = LicenceCheckSettings;
+
+const DIRECTORY_CHECKS = checkIdsOf('directory');
+const CROSS_ENVIRONMENT_CHECKS = checkIdsOf('cross-environment');
+const INACTIVITY_CHECK = 'entra.inactive-licensed-user' satisfies CheckId;
+
+/**
+ * The tenant target's checks and the ids they decide: the directory checks, less those whose data
+ * this run did not read (`keptOpen`, SPEC §9) and, without signInActivity, the inactivity check
+ * (L2); the cross-environment check when every environment's summary is here (null: one was not
+ * collected, and it resolves nothing this run).
+ */
+export function runTenantChecks(
+  directory: DirectorySnapshot,
+  summaries: readonly EnvironmentUserSummary[] | null,
+  keptOpen: readonly string[],
+  settings: DirectoryCheckSettings,
+  now: Date,
+): { checkIds: Set<string>; findings: Finding[] } {
+  const checkIds = new Set<string>(DIRECTORY_CHECKS);
+  if (directory.signInActivityAvailable === false) checkIds.delete(INACTIVITY_CHECK);
+  for (const id of keptOpen) checkIds.delete(id);
+  const findings = runDirectoryChecks(directory, settings, now).filter((f) => !keptOpen.includes(f.checkId));
+  if (summaries) {
+    findings.push(...runCrossEnvironmentChecks(directory, summaries));
+    for (const id of CROSS_ENVIRONMENT_CHECKS) checkIds.add(id);
+  }
+  return { checkIds, findings };
+}
 
 /** The checks the directory alone decides: `entra.disabled-user-licensed` (E2, E7) and the licence checks of SPEC §7. */
 export function runDirectoryChecks(directory: DirectorySnapshot, settings: DirectoryCheckSettings, now: Date): Finding[] {

@@ -14,7 +14,7 @@ export interface AuditTargetMessage {
   kind: Exclude<TargetKind, 'tenant'>;
   /** SPEC §9: the run reads every target in full, for this reason (`requested`, `scheduled`); absent: the changes will do. */
   fullReason?: 'requested' | 'scheduled';
-  /** SPEC §9: what else an environment's checks read this run (lib/audit/inputs-key.ts); absent: none to compare. */
+  /** SPEC §9: what else an environment's checks read this run (lib/audit/inputs-key.ts), kept with its state for the next run to compare; absent: none. */
   directoryKey?: string;
 }
 
