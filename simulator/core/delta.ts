@@ -112,8 +112,8 @@ function project(given: TrackedSource): Projection {
 export class DeltaLog {
   private tokens = new Map<string, TokenState>();
   private sessions = new Map<string, Session>();
-  /** scope → id → the last round's projection of a `TrackedSource`. */
-  private projections = new Map<string, Map<string, Projection>>();
+  /** scope → the last round's projection of each `TrackedSource`, and the context they were made in. */
+  private projections = new Map<string, { context: string; byId: Map<string, Projection> }>();
 
   constructor(private readonly maxTokensPerScope = 16) {}
 
@@ -127,35 +127,59 @@ export class DeltaLog {
    * changed since `token`, each written by `entry`; `latest` issues a token and reports nothing
    * (Graph's `$deltatoken=latest`). Null when the token is unknown or expired.
    */
-  begin(scope: string, current: Iterable<TrackedObject | TrackedSource>, token: string | undefined, entry: (change: DeltaChange) => unknown, latest = false): Session | null {
+  begin(scope: string, current: Iterable<TrackedObject | TrackedSource>, token: string | undefined, entry: (change: DeltaChange) => unknown, latest = false, context = ''): Session | null {
     const before = token === undefined ? undefined : this.tokens.get(token);
     if (token !== undefined && (!before || before.scope !== scope)) return null;
-    const seen = new Map<string, Seen>();
-    const items: unknown[] = [];
+    // A quiet round over thousands of objects allocates nothing per object: the projections, and
+    // the map of what the client holds, stay those of the last round when nothing differs.
     const known = this.projections.get(scope);
-    const projections = new Map<string, Projection>();
+    const reusable = known?.context === context ? known.byId : undefined;
+    const objects: TrackedObject[] = [];
+    const prints: string[] = [];
+    const projected: (Projection | undefined)[] = [];
+    let reused = 0;
     for (const given of current) {
-      let object: TrackedObject;
-      let print: string;
       if ('project' in given) {
-        const last = known?.get(given.id);
-        const projection = last && sameJson(given.source, last.copy) ? last : project(given);
-        projections.set(given.id, projection);
-        ({ object, print } = projection);
+        const last = reusable?.get(given.id);
+        const hit = last !== undefined && sameJson(given.source, last.copy);
+        const projection = hit ? last : project(given);
+        if (hit) reused++;
+        objects.push(projection.object);
+        prints.push(projection.print);
+        projected.push(projection);
       } else {
-        object = given;
-        print = fingerprint([object.tracked ?? object.record, object.members ?? null]);
+        objects.push(given);
+        prints.push(fingerprint([given.tracked ?? given.record, given.members ?? null]));
+        projected.push(undefined);
       }
-      seen.set(object.id, { print, members: object.members ? new Set(object.members) : undefined });
-      const was = before?.seen.get(object.id);
-      if (!latest && was?.print !== print) items.push(entry({ kind: 'changed', object, before: was }));
     }
-    if (projections.size > 0) this.projections.set(scope, projections);
-    if (before && !latest) for (const id of before.seen.keys()) if (!seen.has(id)) items.push(entry({ kind: 'removed', id }));
+    if (!(reusable && reused === objects.length && reused === reusable.size)) {
+      const byId = new Map<string, Projection>();
+      objects.forEach((object, i) => projected[i] && byId.set(object.id, projected[i]!));
+      if (byId.size > 0) this.projections.set(scope, { context, byId });
+    }
+    const items: unknown[] = [];
+    if (!latest) {
+      let matched = 0;
+      objects.forEach((object, i) => {
+        const was = before?.seen.get(object.id);
+        if (was) matched++;
+        if (was?.print !== prints[i]) items.push(entry({ kind: 'changed', object, before: was }));
+      });
+      if (before && matched < before.seen.size) {
+        const ids = new Set(objects.map((o) => o.id));
+        for (const id of before.seen.keys()) if (!ids.has(id)) items.push(entry({ kind: 'removed', id }));
+      }
+    }
     const next = randomBytes(12).toString('base64url');
     // Nothing changed: the new token stands for what the old one did (one map per change, not per
     // token: a million users' fingerprints are ~100 MB, and a scope keeps several tokens).
-    this.tokens.set(next, { scope, seen: before && items.length === 0 ? before.seen : seen });
+    let seen = before && !latest && items.length === 0 ? before.seen : undefined;
+    if (!seen) {
+      seen = new Map<string, Seen>();
+      for (let i = 0; i < objects.length; i++) seen.set(objects[i]!.id, { print: prints[i]!, members: objects[i]!.members ? new Set(objects[i]!.members) : undefined });
+    }
+    this.tokens.set(next, { scope, seen });
     this.forgetOldest(scope);
     return { items, offset: 0, token: next };
   }

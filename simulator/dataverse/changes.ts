@@ -66,13 +66,12 @@ export function changes(env: DataverseEnvironment, request: SimRequest, entity: 
     const entry = (change: DeltaChange): Row =>
       change.kind === 'removed' ? { '@odata.context': `${api}/$metadata#${entity.set}/$deletedEntity`, id: change.id, reason: 'deleted' } : change.object.record;
     // What a row's answer is made of: the row, and the root business unit (a row without its own
-    // answers the root's, see environment.ts).
-    const root = env.rootBusinessUnitId();
+    // answers the root's, see environment.ts), the context of every row's projection.
     const session = deltas.begin(
       scope,
       entity.rows().map((row) => ({
         id: String(entity.value(row, entity.key)),
-        source: [row, root],
+        source: row,
         project: () => {
           const record = shape(env, entity, row, select, []);
           const { ['@odata.etag']: _etag, ...tracked } = record;
@@ -81,6 +80,8 @@ export function changes(env: DataverseEnvironment, request: SimRequest, entity: 
       })),
       token,
       entry,
+      false,
+      env.rootBusinessUnitId(),
     );
     if (!session) return expired();
     page = deltas.page(session, size)!;

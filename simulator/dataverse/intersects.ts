@@ -12,22 +12,16 @@ import type { DataverseEnvironment } from './environment.js';
  */
 export function systemUserRolesEntity(env: DataverseEnvironment): Entity {
   const environment = env.environment;
-  // A pair's id, hashed once per pair (rows are derived again at every request).
-  const ids = new Map<string, string>();
-  const pairId = (user: string, role: string) => {
-    const pair = `${user}/${role}`;
-    let id = ids.get(pair);
-    if (id === undefined) ids.set(pair, (id = stableId(user, role)));
-    return id;
+  // Each pair's row, made (and its id hashed) once: rows are derived again at every request.
+  const byPair = new Map<unknown, Map<unknown, Row>>();
+  const rowOf = (systemuserid: unknown, roleid: unknown): Row => {
+    let ofUser = byPair.get(systemuserid);
+    if (!ofUser) byPair.set(systemuserid, (ofUser = new Map()));
+    let row = ofUser.get(roleid);
+    if (!row) ofUser.set(roleid, (row = { systemuserroleid: stableId(String(systemuserid).toLowerCase(), String(roleid).toLowerCase()), systemuserid, roleid }));
+    return row;
   };
-  const rows = (): Row[] =>
-    environment.systemusers.flatMap((user) =>
-      (user.roles ?? []).map((roleid) => ({
-        systemuserroleid: pairId(String(user.systemuserid).toLowerCase(), String(roleid).toLowerCase()),
-        systemuserid: user.systemuserid,
-        roleid,
-      })),
-    );
+  const rows = (): Row[] => environment.systemusers.flatMap((user) => (user.roles ?? []).map((roleid) => rowOf(user.systemuserid, roleid)));
   return {
     set: 'systemuserrolescollection', logical: 'systemuserroles', key: 'systemuserroleid',
     columns: ['systemuserroleid', 'systemuserid', 'roleid', 'versionnumber'],
