@@ -255,8 +255,9 @@ export class AuditPipeline {
     const summary = summarizeEnvironmentUsers(target.id, data.systemUsers, directory);
     const summaryStored = this.runs.putSummary(runId, summary);
     const stateKept = state && deltaState ? async () => {
-      await deltaState.stage(environment.id, runId, { ...state, summary });
-      await deltaState.commit(environment.id, runId);
+      const staged = { ...state, summary };
+      await deltaState.stage(environment.id, runId, staged);
+      await deltaState.commit(environment.id, runId, staged);
     } : undefined;
     return { findings, summaryStored, stateKept };
   }
