@@ -29,7 +29,7 @@ const ROLES = {
 };
 
 /** Settings the platform reads, not Steward's schema. */
-const platformSetting = /^(AzureWebJobsStorage__(credential|clientId|accountName|blobServiceUri|queueServiceUri|tableServiceUri)|APPLICATIONINSIGHTS_(CONNECTION|AUTHENTICATION)_STRING|FUNCTIONS_WORKER_RUNTIME|AzureWebJobsStorage)$/;
+const platformSetting = /^(AzureWebJobsStorage__(credential|clientId|accountName|blobServiceUri|queueServiceUri|tableServiceUri)|APPLICATIONINSIGHTS_(CONNECTION|AUTHENTICATION)_STRING|FUNCTIONS_WORKER_RUNTIME|languageWorkers__node__arguments|AzureWebJobsStorage)$/;
 
 describe('infra/main.bicep', () => {
   it('keeps storage identity-only: shared keys off, no key read, no connection string', () => {
@@ -52,6 +52,9 @@ describe('infra/main.bicep', () => {
   it('runs Node 22 on Flex Consumption with telemetry signed in with Entra', () => {
     expect(bicep).toMatch(/runtime: \{ name: 'node', version: '22' \}/);
     expect(bicep).toMatch(/tier: 'FlexConsumption', name: 'FC1'/);
+    // The heap bound the million-user benchmark ran under (issue 15), within the 2,048 MB instance.
+    expect(bicep).toMatch(/name: 'languageWorkers__node__arguments', value: '--max-old-space-size=\$\{workerHeapMB\}'/);
+    expect(Number(/param workerHeapMB int = (\d+)/.exec(bicep)?.[1])).toBeLessThan(Number(/instanceMemoryMB: (\d+)/.exec(bicep)?.[1]) / 2);
     expect(bicep).toMatch(/DisableLocalAuth: true/);
     expect(bicep).toMatch(/name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD'/);
   });
