@@ -29,15 +29,16 @@ export interface TrackedObject {
 }
 
 /**
- * An object given by what it is projected from: when `source` (a JSON value) equals what it was at
- * the scope's last round, that round's projection and fingerprint are reused instead of projecting
- * and hashing again (a quiet round over 5,000 rows costs one comparison per row). `source` must
- * hold everything the projection reads.
+ * How the objects of a collection are made from the state they are projected from. When a source
+ * (a JSON value) equals what it was at the scope's last round, and `context` too, that round's
+ * projection and fingerprint are reused instead of projecting and hashing again (a quiet round
+ * over 5,000 rows costs one comparison per row, and allocates nothing per row). A source must hold
+ * everything its projection reads but `context`, which holds what every projection of the round reads.
  */
-export interface TrackedSource {
-  id: string;
-  source: unknown;
-  project: () => TrackedObject;
+export interface Projector<S> {
+  idOf(source: S): string;
+  project(source: S): TrackedObject;
+  context?: string;
 }
 
 interface Projection {
@@ -104,15 +105,11 @@ export interface DeltaPage {
 
 const fingerprint = (record: unknown) => createHash('sha1').update(JSON.stringify(record)).digest('base64');
 
-function project(given: TrackedSource): Projection {
-  const object = given.project();
-  return { copy: copyJson(given.source), object, print: fingerprint([object.tracked ?? object.record, object.members ?? null]) };
-}
 
 export class DeltaLog {
   private tokens = new Map<string, TokenState>();
   private sessions = new Map<string, Session>();
-  /** scope → the last round's projection of each `TrackedSource`, and the context they were made in. */
+  /** scope → the last round's projection of each source (`beginProjected`), and the context they were made in. */
   private projections = new Map<string, { context: string; byId: Map<string, Projection> }>();
 
   constructor(private readonly maxTokensPerScope = 16) {}
@@ -127,45 +124,68 @@ export class DeltaLog {
    * changed since `token`, each written by `entry`; `latest` issues a token and reports nothing
    * (Graph's `$deltatoken=latest`). Null when the token is unknown or expired.
    */
-  begin(scope: string, current: Iterable<TrackedObject | TrackedSource>, token: string | undefined, entry: (change: DeltaChange) => unknown, latest = false, context = ''): Session | null {
-    const before = token === undefined ? undefined : this.tokens.get(token);
-    if (token !== undefined && (!before || before.scope !== scope)) return null;
-    // A quiet round over thousands of objects allocates nothing per object: the projections, and
-    // the map of what the client holds, stay those of the last round when nothing differs.
+  begin(scope: string, current: Iterable<TrackedObject>, token: string | undefined, entry: (change: DeltaChange) => unknown, latest = false): Session | null {
+    const before = this.before(scope, token);
+    if (before === null) return null;
+    const objects = [...current];
+    return this.round(scope, before, objects, objects.map((o) => fingerprint([o.tracked ?? o.record, o.members ?? null])), entry, latest);
+  }
+
+  /** `begin` over objects made by `projector` from `sources`, the unchanged ones as the last round made them. */
+  beginProjected<S>(scope: string, sources: readonly S[], projector: Projector<S>, token: string | undefined, entry: (change: DeltaChange) => unknown, latest = false): Session | null {
+    const before = this.before(scope, token);
+    if (before === null) return null;
+    const context = projector.context ?? '';
     const known = this.projections.get(scope);
     const reusable = known?.context === context ? known.byId : undefined;
-    const objects: TrackedObject[] = [];
-    const prints: string[] = [];
-    const projected: (Projection | undefined)[] = [];
-    let reused = 0;
-    for (const given of current) {
-      if ('project' in given) {
-        const last = reusable?.get(given.id);
-        const hit = last !== undefined && sameJson(given.source, last.copy);
-        const projection = hit ? last : project(given);
-        if (hit) reused++;
-        objects.push(projection.object);
-        prints.push(projection.print);
-        projected.push(projection);
-      } else {
-        objects.push(given);
-        prints.push(fingerprint([given.tracked ?? given.record, given.members ?? null]));
-        projected.push(undefined);
+    const objects: TrackedObject[] = new Array(sources.length);
+    const prints: string[] = new Array(sources.length);
+    let byId: Map<string, Projection> | undefined;
+    for (let i = 0; i < sources.length; i++) {
+      const source = sources[i]!;
+      const id = projector.idOf(source);
+      let projection = reusable?.get(id);
+      if (!projection || !sameJson(source, projection.copy)) {
+        const object = projector.project(source);
+        projection = { copy: copyJson(source), object, print: fingerprint([object.tracked ?? object.record, object.members ?? null]) };
+        // The first object that differs starts this round's own map, with the ones before it.
+        if (!byId) {
+          byId = new Map();
+          for (let j = 0; j < i; j++) byId.set(objects[j]!.id, reusable!.get(objects[j]!.id)!);
+        }
       }
+      byId?.set(id, projection);
+      objects[i] = projection.object;
+      prints[i] = projection.print;
     }
-    if (!(reusable && reused === objects.length && reused === reusable.size)) {
-      const byId = new Map<string, Projection>();
-      objects.forEach((object, i) => projected[i] && byId.set(object.id, projected[i]!));
-      if (byId.size > 0) this.projections.set(scope, { context, byId });
+    // Every object as the last round made it, and as many: the last round's map stands.
+    if (byId || !reusable || reusable.size !== sources.length) {
+      if (!byId) {
+        byId = new Map();
+        for (const object of objects) byId.set(object.id, reusable!.get(object.id)!);
+      }
+      this.projections.set(scope, { context, byId });
     }
+    return this.round(scope, before, objects, prints, entry, latest);
+  }
+
+  /** What `token` stands for: undefined without one, null when it is unknown or of another scope. */
+  private before(scope: string, token: string | undefined): TokenState | undefined | null {
+    if (token === undefined) return undefined;
+    const before = this.tokens.get(token);
+    return before && before.scope === scope ? before : null;
+  }
+
+  private round(scope: string, before: TokenState | undefined, objects: TrackedObject[], prints: string[], entry: (change: DeltaChange) => unknown, latest: boolean): Session {
     const items: unknown[] = [];
     if (!latest) {
       let matched = 0;
-      objects.forEach((object, i) => {
+      for (let i = 0; i < objects.length; i++) {
+        const object = objects[i]!;
         const was = before?.seen.get(object.id);
         if (was) matched++;
         if (was?.print !== prints[i]) items.push(entry({ kind: 'changed', object, before: was }));
-      });
+      }
       if (before && matched < before.seen.size) {
         const ids = new Set(objects.map((o) => o.id));
         for (const id of before.seen.keys()) if (!ids.has(id)) items.push(entry({ kind: 'removed', id }));

@@ -67,21 +67,20 @@ export function changes(env: DataverseEnvironment, request: SimRequest, entity: 
       change.kind === 'removed' ? { '@odata.context': `${api}/$metadata#${entity.set}/$deletedEntity`, id: change.id, reason: 'deleted' } : change.object.record;
     // What a row's answer is made of: the row, and the root business unit (a row without its own
     // answers the root's, see environment.ts), the context of every row's projection.
-    const session = deltas.begin(
+    const session = deltas.beginProjected(
       scope,
-      entity.rows().map((row) => ({
-        id: String(entity.value(row, entity.key)),
-        source: row,
-        project: () => {
+      entity.rows(),
+      {
+        idOf: (row) => String(entity.value(row, entity.key)),
+        project: (row) => {
           const record = shape(env, entity, row, select, []);
           const { ['@odata.etag']: _etag, ...tracked } = record;
           return { id: String(entity.value(row, entity.key)), record, tracked };
         },
-      })),
+        context: env.rootBusinessUnitId(),
+      },
       token,
       entry,
-      false,
-      env.rootBusinessUnitId(),
     );
     if (!session) return expired();
     page = deltas.page(session, size)!;

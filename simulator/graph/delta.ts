@@ -93,17 +93,17 @@ export function usersDelta(dir: GraphDirectory, call: Call): SimResponse {
   const scope = `graph:users:${properties.join(',')}`;
   const entry = (change: DeltaChange) => (change.kind === 'removed' ? removedEntry(TYPE_NAMES.user, change.id, 'changed') : change.object.record);
   return deltaRound(dir, call, '/users/delta', `${dir.contextFor('users', select)}/$delta`, (token, latest) =>
-    dir.ctx.deltas.begin(
+    dir.ctx.deltas.beginProjected(
       scope,
-      dir.graph.users.map((user) => ({
-        id: user.id,
-        source: user,
-        project: () => {
+      dir.graph.users,
+      {
+        idOf: (user) => user.id,
+        project: (user) => {
           const record = projectUser(user, properties);
           const tracked = Object.fromEntries(Object.entries(record).filter(([key]) => !UNTRACKED.has(key)));
           return { id: user.id, record, tracked };
         },
-      })),
+      },
       token,
       entry,
       latest,
