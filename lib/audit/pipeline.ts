@@ -150,11 +150,13 @@ export class AuditPipeline {
       const previous = deltaState && !options.full ? await deltaState.keptDirectory() : null;
       if (previous && fullRunDue(previous.header.fullAt, startedAt, settings.fullAuditEveryDays)) fullReason = 'scheduled';
       const { directory, state, links, collection } = await tallyUpstreamRequests(tally, () => collectDirectoryChanges(sources.directory, environments, settings, deltaState ? previous : null, fullReason, startedAt));
-      if (state && deltaState) await deltaState.stage(TENANT_TARGET, runId, state);
+      // In-process, the targets need not wait for the directory's state to be written (finalize commits it once it is).
+      const staging = state && deltaState ? deltaState.stage(TENANT_TARGET, runId, state) : undefined;
+      if (!options.inProcess) await staging;
       directoryKey = directoryInputsKey(links, directory.head, settings);
       run.collection = collection.mode === 'incremental' ? { ...collection, checksKeptOpen: [...UNTRACKED_BY_DELTA] } : collection;
       tenant.collection = collection;
-      await this.runs.begin(runId, { ...directory, head: { ...directory.head, ...(directoryKey ? { inputsKey: directoryKey } : {}) } }, environments, options.inProcess ?? false);
+      await this.runs.begin(runId, { ...directory, head: { ...directory.head, ...(directoryKey ? { inputsKey: directoryKey } : {}) } }, environments, options.inProcess ? { staging } : false);
     } catch (error) {
       tenant = { ...tenant, status: 'failed', error: describeError(error), failure: failureOf(error) };
     }
@@ -383,7 +385,7 @@ export class AuditPipeline {
     }
     tenant.status = 'succeeded';
     // SPEC §9: the directory's delta state staged at the start of the run is now the one in force.
-    if (deltaState && run.collection && run.collection.reason !== 'not-supported' && run.collection.stateRenewed !== false) await deltaState.commit(TENANT_TARGET, runId);
+    if (deltaState && run.collection && run.collection.reason !== 'not-supported' && run.collection.stateRenewed !== false && (await this.runs.directoryStateWritten(runId))) await deltaState.commit(TENANT_TARGET, runId);
     await this.deps.store.setTargetStatus(runId, tenant);
     return { scopes: [{ targetId: TENANT_TARGET, checkIds, findings }], ...(directory && checkedOn ? { checkedOn } : {}) };
   }

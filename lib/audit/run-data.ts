@@ -1,10 +1,14 @@
 import { findingKey, type StoredFinding } from '../domain/finding.js';
 import type { Environment } from '../domain/model.js';
 import type { ClaimStore } from '../gateways/storage/claims.js';
+import { logEvent } from '../telemetry/log.js';
+import { describeError } from './target-failure.js';
 import { directoryFromJson, directoryToJson, type DirectoryHead, type DirectoryRead, type DirectorySnapshot, type DirectorySnapshotJson, type EnvironmentUserSummary } from './snapshot.js';
 
 /** What an in-process run's steps hand each other in memory instead of through storage. */
 interface InProcessRun {
+  /** The directory's delta state being written; resolves false when it could not be (it is then not put in force). */
+  directoryState: Promise<boolean>;
   summaries: Map<string, EnvironmentUserSummary>;
   /** Per target recorded here: its stored findings after this run's life cycle. */
   findings: Map<string, StoredFinding[]>;
@@ -32,12 +36,19 @@ export class RunData {
 
   constructor(private readonly claims: ClaimStorage) {}
 
-  /** What the start of a run read, for the steps after it (another worker's steps get the users too). */
-  async begin(runId: string, directory: DirectoryRead, environments: Environment[], inProcess: boolean): Promise<void> {
+  /**
+   * What the start of a run read, for the steps after it (another worker's steps get the users too).
+   * In-process, `staging` is the directory's delta state still being written.
+   */
+  async begin(runId: string, directory: DirectoryRead, environments: Environment[], inProcess: { staging?: Promise<void> } | false): Promise<void> {
     this.environments.set(runId, Promise.resolve(environments));
     if (inProcess) {
       this.reads.set(runId, directory);
-      this.inProcessRuns.set(runId, { summaries: new Map(), findings: new Map() });
+      const directoryState = (inProcess.staging ?? Promise.resolve()).then(
+        () => true,
+        (error: unknown) => (logEvent('warn', 'audit.delta-state-not-stored', { runId, targetId: 'tenant', message: describeError(error) }), false),
+      );
+      this.inProcessRuns.set(runId, { directoryState, summaries: new Map(), findings: new Map() });
       return;
     }
     const snapshot: DirectorySnapshot = { ...directory.head, users: await directory.users() };
@@ -80,6 +91,15 @@ export class RunData {
       this.environments.set(runId, environments);
     }
     return environments;
+  }
+
+  /**
+   * Whether the directory's delta state of the run was written (another worker's start wrote it
+   * before the targets went out). When it was not, the state in force stays, and the next run
+   * reads the changes since it: more work, nothing missed.
+   */
+  directoryStateWritten(runId: string): Promise<boolean> {
+    return this.inProcessRuns.get(runId)?.directoryState ?? Promise.resolve(true);
   }
 
   /** Stores an environment's summary (in memory, or as a claim). */

@@ -194,6 +194,30 @@ describe('incremental audits (SPEC §9)', () => {
     expect(openFindings(changed)).toEqual(expected);
   });
 
+  it("audits on when the directory's state cannot be written, and the next night reads the changes of both", async () => {
+    const blobs = new ClaimStore(storages[0]!.connectionString, DELTA_STATE_CONTAINER);
+    let refuse = false;
+    const failing: ConstructorParameters<typeof DeltaStateStore>[0] = {
+      put: (...args) => blobs.put(...args),
+      get: (...args) => blobs.get(...args),
+      getLines: (...args) => blobs.getLines(...args),
+      putLines: (target, name, values) => (refuse && target === 'tenant' ? Promise.reject(new Error('storage answered 503')) : blobs.putLines(target, name, values)),
+    };
+    const services = await createServices(tenant.settings);
+    const runner = createAuditRunner(services, { dispatch: 'in-process', pipeline: createAuditPipeline(services, { deltaState: new DeltaStateStore(failing) }) });
+    await runner.run('cli');
+    changeTenant(tenant.sim.state, seededRandom(21), 70);
+    refuse = true;
+    const unkept = await runner.run('cli');
+    refuse = false;
+    expect(unkept.run.status).toBe('succeeded');
+    expect(openFindings(unkept)).toEqual(openFindings(await full.audit.run('cli', { full: true })));
+    changeTenant(tenant.sim.state, seededRandom(22), 71);
+    const next = await runner.run('cli');
+    expect(next.run.collection).toMatchObject({ mode: 'incremental' });
+    expect(openFindings(next)).toEqual(openFindings(await full.audit.run('cli', { full: true })));
+  });
+
   it('checks an environment whose data did not change again when a setting its checks read changed', async () => {
     await incremental.audit.run('cli');
     const quiet = await incremental.audit.run('cli');
