@@ -212,11 +212,10 @@ export class DeltaStateStore {
   async keptDirectory(): Promise<KeptDirectoryState | null> {
     const kept = await this.kept<DirectoryDeltaHeader, DirectoryDeltaState>(TENANT_TARGET, { users: SHARED_USER_FIELDS });
     if (!kept) return null;
-    const pointer = kept.runId;
     return {
       ...kept,
       groups: async () => {
-        const lines = await this.blobs.getLines(TENANT_TARGET, `runs/${pointer}`);
+        const lines = await this.blobs.getLines(TENANT_TARGET, `runs/${kept.runId}`);
         const state = lines ? await stateFromLines<DirectoryDeltaState>(lines, {}, 'groups') : null;
         return state ? state.groups : null;
       },
