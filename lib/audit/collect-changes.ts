@@ -171,7 +171,7 @@ async function readDirectoryChanges(
   }
   const previous = await kept.load();
   if (!previous) return null;
-  const users = new Map(previous.users.map((u) => [u.id, u]));
+  const users = usersById(previous.users);
   for (const entry of usersRound.entries) {
     if (entry.kind === 'removed') users.delete(entry.id);
     else users.set(entry.item.id, mergeUser(users.get(entry.item.id), entry.item));
@@ -185,7 +185,14 @@ async function usersOf(kept: KeptDirectoryState): Promise<Map<string, DirectoryU
   const state = await kept.load();
   // Only a newer run replaces it, and it keeps the blobs of earlier runs: a missing state is a fault.
   if (!state) throw new Error('the directory state in force could not be read back');
-  return new Map(state.users.map((u) => [u.id, u]));
+  return usersById(state.users);
+}
+
+/** The users by id, without a pair per user on the way (a million of them at the upper end). */
+function usersById(users: readonly DirectoryUser[]): Map<string, DirectoryUser> {
+  const byId = new Map<string, DirectoryUser>();
+  for (const user of users) byId.set(user.id, user);
+  return byId;
 }
 
 /** `read` once, on the first call; its promise is shared by every later one. */
