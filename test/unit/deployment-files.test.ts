@@ -52,9 +52,9 @@ describe('infra/main.bicep', () => {
   it('runs Node 22 on Flex Consumption with telemetry signed in with Entra', () => {
     expect(bicep).toMatch(/runtime: \{ name: 'node', version: '22' \}/);
     expect(bicep).toMatch(/tier: 'FlexConsumption', name: 'FC1'/);
-    // The heap bound the million-user benchmark ran under (issue 15), within the 2,048 MB instance.
+    // The heap bound the million-user benchmark ran under (issue 15), leaving the host its share of the instance.
     expect(bicep).toMatch(/name: 'languageWorkers__node__arguments', value: '--max-old-space-size=\$\{workerHeapMB\}'/);
-    expect(Number(/param workerHeapMB int = (\d+)/.exec(bicep)?.[1])).toBeLessThan(Number(/instanceMemoryMB: (\d+)/.exec(bicep)?.[1]) / 2);
+    expect(Number(/param workerHeapMB int = (\d+)/.exec(bicep)?.[1])).toBeLessThanOrEqual(Number(/instanceMemoryMB: (\d+)/.exec(bicep)?.[1]) * 0.6);
     expect(bicep).toMatch(/DisableLocalAuth: true/);
     expect(bicep).toMatch(/name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD'/);
   });
