@@ -105,15 +105,12 @@ type ListName = (typeof LISTS)[number];
  * state as one string (SPEC §9, issue 15: the data kept between runs is compact).
  */
 export function* stateLines(state: DeltaState): Generator<unknown> {
-  const header: Record<string, unknown> = {};
   const fields: Partial<Record<ListName, string[]>> = {};
-  for (const [key, value] of Object.entries(state)) {
-    if ((LISTS as readonly string[]).includes(key)) {
-      const first = (value as unknown[])[0];
-      if (first && typeof first === 'object' && !Array.isArray(first)) fields[key as ListName] = Object.keys(first);
-    } else header[key] = value;
+  for (const list of LISTS) {
+    const first = (state as unknown as Record<string, unknown[] | undefined>)[list]?.[0];
+    if (first && typeof first === 'object' && !Array.isArray(first)) fields[list] = Object.keys(first);
   }
-  yield { ...header, fields, lists: LISTS.filter((list) => list in state) };
+  yield { ...headerOf(state), fields, lists: LISTS.filter((list) => list in state) };
   for (const list of LISTS) {
     const records = (state as unknown as Record<string, unknown[] | undefined>)[list];
     const names = fields[list];
@@ -123,6 +120,11 @@ export function* stateLines(state: DeltaState): Generator<unknown> {
       else yield [`${list}*`, record];
     }
   }
+}
+
+/** A state without its lists: what its first line holds. */
+function headerOf(state: DeltaState): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(state).filter(([key]) => !(LISTS as readonly string[]).includes(key)));
 }
 
 function sameKeys(record: object, names: string[]): boolean {
@@ -239,8 +241,7 @@ export class DeltaStateStore {
 
   /** The target succeeded in this run: its staged state (given when at hand, for its first line) is the one in force. */
   commit(targetId: string, runId: string, staged?: DeltaState): Promise<void> {
-    const header = staged ? Object.fromEntries(Object.entries(staged).filter(([key]) => !(LISTS as readonly string[]).includes(key))) : undefined;
-    return this.blobs.put(targetId, 'current', { runId, format: DELTA_STATE_FORMAT, ...(header ? { header } : {}) } satisfies Pointer);
+    return this.blobs.put(targetId, 'current', { runId, format: DELTA_STATE_FORMAT, ...(staged ? { header: headerOf(staged) } : {}) } satisfies Pointer);
   }
 
 }
