@@ -12,7 +12,7 @@ import { deliverPendingAlerts } from './alert-delivery.js';
 import { buildAlertDocument } from './alert-document.js';
 import { runEnvironmentChecks, summarizeEnvironmentUsers } from './checks/environment-checks.js';
 import { runSalesforceChecks } from './checks/salesforce-checks.js';
-import { runTenantChecks } from './checks/tenant-checks.js';
+import { INACTIVITY_CHECK, runTenantChecks } from './checks/tenant-checks.js';
 import { discoverEnvironments, type AuditSources } from './collect.js';
 import { collectDirectoryChanges, collectEnvironmentChanges, type FullReason } from './collect-changes.js';
 import { fullRunDue, type DeltaStateStore } from './delta-state.js';
@@ -33,7 +33,6 @@ import { NOT_AUDITED, RESULT_MISSING, RunDataMissing, describeError, failureOf, 
  */
 
 const TENANT_TARGET = 'tenant';
-const INACTIVITY_CHECK = 'entra.inactive-licensed-user' satisfies CheckId;
 /** SPEC §9: `signInActivity` (L2) and `licenseAssignmentStates` (L3) are not tracked by `/users/delta`. */
 const UNTRACKED_BY_DELTA: readonly CheckId[] = [INACTIVITY_CHECK, 'entra.license-assignment-error'];
 

@@ -10,7 +10,8 @@ export type DirectoryCheckSettings = LicenceCheckSettings;
 
 const DIRECTORY_CHECKS = checkIdsOf('directory');
 const CROSS_ENVIRONMENT_CHECKS = checkIdsOf('cross-environment');
-const INACTIVITY_CHECK = 'entra.inactive-licensed-user' satisfies CheckId;
+/** L2: the check that needs `signInActivity`. */
+export const INACTIVITY_CHECK = 'entra.inactive-licensed-user' satisfies CheckId;
 
 /**
  * The tenant target's checks and the ids they decide: the directory checks, less those whose data
