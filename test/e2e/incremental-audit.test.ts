@@ -117,6 +117,21 @@ describe('incremental audits (SPEC §9)', () => {
     for (const storage of storages) await storage.stop();
   });
 
+  type DeltaBlobs = ConstructorParameters<typeof DeltaStateStore>[0];
+  /** The incremental Steward's runner, its delta state's blob calls passed through `override` where it names them. */
+  async function runnerOverDeltaState(override: (blobs: ClaimStore) => Partial<DeltaBlobs>) {
+    const blobs = new ClaimStore(storages[0]!.connectionString, DELTA_STATE_CONTAINER);
+    const through: DeltaBlobs = {
+      put: (...args) => blobs.put(...args),
+      get: (...args) => blobs.get(...args),
+      putLines: (...args) => blobs.putLines(...args),
+      getLines: (...args) => blobs.getLines(...args),
+      ...override(blobs),
+    };
+    const services = await createServices(tenant.settings);
+    return createAuditRunner(services, { dispatch: 'in-process', pipeline: createAuditPipeline(services, { deltaState: new DeltaStateStore(through) }) });
+  }
+
   it('finds after each of several nights of random changes what a full run of the same state finds', async () => {
     const random = seededRandom(15);
     const first = await incremental.audit.run('cli');
@@ -153,11 +168,7 @@ describe('incremental audits (SPEC §9)', () => {
   it("keeps the tenant's findings on a quiet night without reading its users back, and checks them again when one row changes", async () => {
     // Each read of a kept state, and whether it was read to its end.
     const reads: { target: string; whole: boolean }[] = [];
-    const blobs = new ClaimStore(storages[0]!.connectionString, DELTA_STATE_CONTAINER);
-    const counted: ConstructorParameters<typeof DeltaStateStore>[0] = {
-      put: (...args) => blobs.put(...args),
-      get: (...args) => blobs.get(...args),
-      putLines: (...args) => blobs.putLines(...args),
+    const runner = await runnerOverDeltaState((blobs) => ({
       getLines: async (target, name) => {
         const lines = await blobs.getLines(target, name);
         if (!lines) return null;
@@ -168,9 +179,7 @@ describe('incremental audits (SPEC §9)', () => {
           read.whole = true;
         })();
       },
-    };
-    const services = await createServices(tenant.settings);
-    const runner = createAuditRunner(services, { dispatch: 'in-process', pipeline: createAuditPipeline(services, { deltaState: new DeltaStateStore(counted) }) });
+    }));
     const usersReadBack = () => reads.filter((r) => r.target === 'tenant' && r.whole).length;
 
     await runner.run('cli', { full: true });
@@ -195,16 +204,10 @@ describe('incremental audits (SPEC §9)', () => {
   });
 
   it("audits on when the directory's state cannot be written, and the next night reads the changes of both", async () => {
-    const blobs = new ClaimStore(storages[0]!.connectionString, DELTA_STATE_CONTAINER);
     let refuse = false;
-    const failing: ConstructorParameters<typeof DeltaStateStore>[0] = {
-      put: (...args) => blobs.put(...args),
-      get: (...args) => blobs.get(...args),
-      getLines: (...args) => blobs.getLines(...args),
+    const runner = await runnerOverDeltaState((blobs) => ({
       putLines: (target, name, values) => (refuse && target === 'tenant' ? Promise.reject(new Error('storage answered 503')) : blobs.putLines(target, name, values)),
-    };
-    const services = await createServices(tenant.settings);
-    const runner = createAuditRunner(services, { dispatch: 'in-process', pipeline: createAuditPipeline(services, { deltaState: new DeltaStateStore(failing) }) });
+    }));
     await runner.run('cli');
     changeTenant(tenant.sim.state, seededRandom(21), 70);
     refuse = true;
