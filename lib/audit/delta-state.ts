@@ -1,6 +1,6 @@
 import type { CollectionMode as RunCollectionMode } from '../domain/finding.js';
 import type { DirectoryUser, SecurityGroup, SystemUser } from '../domain/model.js';
-import { SHARED_USER_FIELDS, StringPool } from '../domain/string-pool.js';
+import { compactDirectoryUser, StringPool } from '../domain/string-pool.js';
 import type { ClaimStore } from '../gateways/storage/claims.js';
 import type { EnvironmentUserSummary } from './snapshot.js';
 
@@ -142,22 +142,14 @@ export async function headerFromLines<T>(values: AsyncIterable<unknown>): Promis
   return null;
 }
 
-/** Which fields of a list's records hold values that repeat, shared through one pool as they are read. */
-export type SharedFields = Partial<Record<ListName, readonly string[]>>;
-
-function shareFields(record: Record<string, unknown>, fields: readonly string[], pool: StringPool): void {
-  for (const field of fields) {
-    const value = record[field];
-    if (typeof value === 'string') record[field] = pool.share(value);
-    else if (Array.isArray(value)) record[field] = value.map((item: unknown) => (typeof item === 'string' ? pool.share(item) : item));
-  }
-}
+/** How a list's records are made compact as they are read (one pool for the whole state). */
+export type Compaction = Partial<Record<ListName, (record: never, pool: StringPool) => unknown>>;
 
 /**
- * The state `stateLines` wrote, read line by line. Each JSON line gives its record fresh strings:
- * the fields named in `shared` get one copy of each value instead, as a Graph read gives them.
+ * The state `stateLines` wrote, read line by line. Each JSON line gives its record fresh strings
+ * and lists: `compaction` makes the records of a list share them instead, as a Graph read does.
  */
-export async function stateFromLines<T extends DeltaState>(values: AsyncIterable<unknown>, shared: SharedFields = {}, onlyList?: ListName): Promise<T | null> {
+export async function stateFromLines<T extends DeltaState>(values: AsyncIterable<unknown>, compaction: Compaction = {}, onlyList?: ListName): Promise<T | null> {
   const pool = new StringPool();
   let state: Record<string, unknown> | null = null;
   let fields: Partial<Record<ListName, string[]>> = {};
@@ -176,9 +168,8 @@ export async function stateFromLines<T extends DeltaState>(values: AsyncIterable
     if (onlyList !== undefined && list !== onlyList) break;
     const names = fields[list];
     const record = tag.endsWith('*') ? rest[0] : names ? Object.fromEntries(names.map((name, index) => [name, rest[index]])) : rest;
-    const sharedFields = shared[list];
-    if (sharedFields && record && typeof record === 'object' && !Array.isArray(record)) shareFields(record as Record<string, unknown>, sharedFields, pool);
-    (state[list] as unknown[]).push(record);
+    const compact = compaction[list];
+    (state[list] as unknown[]).push(compact ? compact(record as never, pool) : record);
   }
   return state as T | null;
 }
@@ -187,7 +178,7 @@ export class DeltaStateStore {
   constructor(private readonly blobs: Pick<ClaimStore, 'put' | 'get' | 'putLines' | 'getLines'>) {}
 
   /** A target's state in force, its first line read now and the rest on demand; null when there is none (or of another format). */
-  private async kept<H, T extends DeltaState>(targetId: string, shared: SharedFields = {}): Promise<(KeptState<H, T> & { runId: string }) | null> {
+  private async kept<H, T extends DeltaState>(targetId: string, compaction: Compaction = {}): Promise<(KeptState<H, T> & { runId: string }) | null> {
     const pointer = await this.blobs.get<Pointer>(targetId, 'current');
     if (!pointer || pointer.format !== DELTA_STATE_FORMAT) return null;
     let header: H | null = pointer.header ? (pointer.header as H) : null;
@@ -201,7 +192,7 @@ export class DeltaStateStore {
       runId: pointer.runId,
       load: async () => {
         const all = await this.blobs.getLines(targetId, `runs/${pointer.runId}`);
-        return all ? stateFromLines<T>(all, shared) : null;
+        return all ? stateFromLines<T>(all, compaction) : null;
       },
     };
   }
@@ -210,9 +201,9 @@ export class DeltaStateStore {
     return this.kept(targetId);
   }
 
-  /** Users read back share one copy of each repeated value (lib/domain/string-pool.ts). */
+  /** Users read back share one copy of each repeated value and list (lib/domain/string-pool.ts). */
   async keptDirectory(): Promise<KeptDirectoryState | null> {
-    const kept = await this.kept<DirectoryDeltaHeader, DirectoryDeltaState>(TENANT_TARGET, { users: SHARED_USER_FIELDS });
+    const kept = await this.kept<DirectoryDeltaHeader, DirectoryDeltaState>(TENANT_TARGET, { users: compactDirectoryUser });
     if (!kept) return null;
     return {
       ...kept,

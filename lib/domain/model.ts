@@ -14,7 +14,7 @@ export interface DirectoryUser {
   jobTitle: string | null;
   mail: string | null;
   mobilePhone: string | null;
-  businessPhones: string[];
+  businessPhones: readonly string[];
   streetAddress: string | null;
   city: string | null;
   state: string | null;
@@ -26,7 +26,7 @@ export interface DirectoryUser {
    * skuIds of the licences the user holds: `assignedLicenses` without the SKUs whose every
    * `licenseAssignmentStates` entry is in `Error` (L3: such a licence is not applied).
    */
-  assignedSkuIds: string[];
+  assignedSkuIds: readonly string[];
   /** Synced from on-premises AD: the cloud cannot change most of its attributes. */
   onPremisesSyncEnabled: boolean;
   /** ISO time the account was created; null for some accounts created before June 2018. */
@@ -34,7 +34,7 @@ export interface DirectoryUser {
   /** L2; null when it was not read (the tenant refused it). A user who never signed in has nulls. */
   signInActivity: SignInActivity | null;
   /** L3: the licence assignments in state `Error` (group-based licensing). */
-  licenseErrors: LicenseAssignmentError[];
+  licenseErrors: readonly LicenseAssignmentError[];
   /**
    * The held licences assigned through a group (group-based licensing, `licenseAssignmentStates`
    * with `assignedByGroup`), for diagnose's evidence; absent when none is. A licence listed here
@@ -42,7 +42,7 @@ export interface DirectoryUser {
    */
   groupLicenses?: { skuId: string; groupId: string }[];
   /** With `groupLicenses`: the skuIds that also have a direct assignment. */
-  directSkuIds?: string[];
+  directSkuIds?: readonly string[];
 }
 
 /** `user.signInActivity` (L2). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DELTA_STATE_FORMAT, stateFromLines, stateLines, type DirectoryDeltaState, type EnvironmentDeltaState } from '../../lib/audit/delta-state.js';
+import { compactDirectoryUser } from '../../lib/domain/string-pool.js';
 import { directoryUser, systemUser as buildSystemUser } from '../support/builders.js';
 
 /** What `putLines` stores and `getLines` gives back: each value through JSON, one at a time. */
@@ -24,6 +25,26 @@ describe('delta state kept between runs (SPEC §9)', () => {
 
   it('reads back the directory it wrote, field for field', async () => {
     expect(await stateFromLines(throughJson(stateLines(directory)))).toEqual(directory);
+  });
+
+  it('reads users back compact, as a Graph read holds them: the same values, repeated lists and strings held once', async () => {
+    const sku = 'ee4d7c14-d298-43f2-95bb-360173d6a7e3';
+    const signedIn = { lastSignInDateTime: '2026-11-02T08:00:00Z', lastNonInteractiveSignInDateTime: '2026-11-03T08:00:00Z', lastSuccessfulSignInDateTime: '2026-11-03T08:00:00Z' };
+    const users = [
+      directoryUser({ id: 'u1', userPrincipalName: 'a@contoso.test', mail: 'a@contoso.test', assignedSkuIds: [sku], signInActivity: signedIn }),
+      directoryUser({ id: 'u2', userPrincipalName: 'b@contoso.test', mail: 'bee@contoso.test', assignedSkuIds: [sku] }),
+    ];
+    const state = { ...directory, users };
+    const read = await stateFromLines<DirectoryDeltaState>(throughJson(stateLines(state)), { users: compactDirectoryUser });
+    expect(read).toEqual(state);
+    const [a, b] = read!.users;
+    expect(a!.assignedSkuIds).toBe(b!.assignedSkuIds);
+    expect(a!.licenseErrors).toBe(b!.licenseErrors);
+    expect(a!.mail).toBe('a@contoso.test');
+    expect(b!.mail).toBe('bee@contoso.test');
+    expect(a!.signInActivity!.lastSuccessfulSignInDateTime).toBe(a!.signInActivity!.lastNonInteractiveSignInDateTime);
+    // A list many users hold is never changed in place for one of them.
+    expect(() => (a!.assignedSkuIds as string[]).push('another')).toThrow(TypeError);
   });
 
   it('writes each user once as values, with the field names only in the first line', () => {

@@ -1,4 +1,4 @@
-import type { StringPool } from '../../domain/string-pool.js';
+import { mailOf, NEVER_SIGNED_IN, NONE, signInActivityOf, type StringPool } from '../../domain/string-pool.js';
 import type { DirectoryObject, DirectoryRole, Group, SubscribedSku as GraphSubscribedSku, User } from '@microsoft/microsoft-graph-types';
 import { ADMIN_ROLE_TEMPLATE_IDS, type AdminRole, type DirectoryUser, type GroupMember, type SubscribedSku } from '../../domain/model.js';
 
@@ -121,16 +121,19 @@ export interface BatchResponseBody {
 
 const str = (value: string | null | undefined): string | null => (typeof value === 'string' ? value : null);
 
-const noPool = { share: <T extends string | null>(value: T): T => value };
+type Sharing = Pick<StringPool, 'share' | 'shareList'>;
+
+/** Shares nothing but the empty list: a single user read on its own. */
+const noPool: Sharing = { share: <T extends string | null>(value: T): T => value, shareList: <T extends string>(values: readonly T[]) => (values.length === 0 ? NONE : values) };
 
 /** The strings of a JSON array, in an array of exactly their number (`filter` reserves room for 17). */
-function stringList(values: readonly unknown[] | null | undefined, pool: Pick<StringPool, 'share'>): string[] {
-  if (!values || values.length === 0) return [];
+function stringList(values: readonly unknown[] | null | undefined, pool: Sharing): readonly string[] {
+  if (!values || values.length === 0) return NONE;
   const strings = values.every((v) => typeof v === 'string') ? (values as string[]) : values.filter((v): v is string => typeof v === 'string');
-  return strings.map((v) => pool.share(v));
+  return pool.shareList(strings);
 }
 
-export function toDirectoryUser(user: Partial<WireUser>, pool: Pick<StringPool, 'share'> = noPool): DirectoryUser {
+export function toDirectoryUser(user: Partial<WireUser>, pool: Sharing = noPool): DirectoryUser {
   if (typeof user.id !== 'string' || typeof user.userPrincipalName !== 'string') {
     throw new TypeError('a Graph user without id or userPrincipalName');
   }
@@ -141,7 +144,7 @@ export function toDirectoryUser(user: Partial<WireUser>, pool: Pick<StringPool, 
     givenName: pool.share(str(user.givenName)),
     surname: pool.share(str(user.surname)),
     jobTitle: pool.share(str(user.jobTitle)),
-    mail: str(user.mail),
+    mail: mailOf(str(user.mail), user.userPrincipalName),
     mobilePhone: str(user.mobilePhone),
     businessPhones: stringList(user.businessPhones, noPool),
     streetAddress: pool.share(str(user.streetAddress)),
@@ -155,11 +158,11 @@ export function toDirectoryUser(user: Partial<WireUser>, pool: Pick<StringPool, 
     onPremisesSyncEnabled: user.onPremisesSyncEnabled === true,
     createdDateTime: str(user.createdDateTime),
     signInActivity: user.signInActivity
-      ? {
-          lastSignInDateTime: str(user.signInActivity.lastSignInDateTime),
-          lastNonInteractiveSignInDateTime: str(user.signInActivity.lastNonInteractiveSignInDateTime),
-          lastSuccessfulSignInDateTime: str((user.signInActivity as { lastSuccessfulSignInDateTime?: string | null }).lastSuccessfulSignInDateTime),
-        }
+      ? signInActivityOf(
+          str(user.signInActivity.lastSignInDateTime),
+          str(user.signInActivity.lastNonInteractiveSignInDateTime),
+          str((user.signInActivity as { lastSuccessfulSignInDateTime?: string | null }).lastSuccessfulSignInDateTime),
+        )
       : user.signInActivity === null
         ? NEVER_SIGNED_IN
         : null,
@@ -169,38 +172,35 @@ export function toDirectoryUser(user: Partial<WireUser>, pool: Pick<StringPool, 
 }
 
 /** The applied licence assignments made through a group, and which of those SKUs are also direct (diagnose's evidence). */
-function groupLicensesOf(user: Partial<WireUser>, pool: Pick<StringPool, 'share'>): Pick<DirectoryUser, 'groupLicenses' | 'directSkuIds'> {
+function groupLicensesOf(user: Partial<WireUser>, pool: Sharing): Pick<DirectoryUser, 'groupLicenses' | 'directSkuIds'> {
   const applied = (user.licenseAssignmentStates ?? []).filter((s) => !inError(s) && typeof s.skuId === 'string');
   const byGroup = applied.filter((s) => typeof s.assignedByGroup === 'string' && s.assignedByGroup);
   if (byGroup.length === 0) return {};
   return {
     groupLicenses: byGroup.map((s) => ({ skuId: pool.share(s.skuId!), groupId: pool.share(s.assignedByGroup!) })),
-    directSkuIds: applied.filter((s) => !s.assignedByGroup).map((s) => pool.share(s.skuId!)),
+    directSkuIds: pool.shareList(applied.filter((s) => !s.assignedByGroup).map((s) => s.skuId!)),
   };
 }
 
-/** Graph leaves `signInActivity` out (or null) for a user who never signed in, when it was selected. */
-const NEVER_SIGNED_IN = Object.freeze({ lastSignInDateTime: null, lastNonInteractiveSignInDateTime: null, lastSuccessfulSignInDateTime: null });
 
 const inError = (state: { state?: string | null }) => state.state?.toLowerCase() === 'error';
 
 /** L3: the licence assignments in state `Error`. */
-function licenseErrorsOf(user: Partial<WireUser>, pool: Pick<StringPool, 'share'>): DirectoryUser['licenseErrors'] {
+function licenseErrorsOf(user: Partial<WireUser>, pool: Sharing): DirectoryUser['licenseErrors'] {
   const states = user.licenseAssignmentStates;
-  if (!states || states.length === 0) return [];
-  return states
-    .filter((s) => inError(s) && typeof s.skuId === 'string')
-    .map((s) => ({ skuId: pool.share(s.skuId!), error: pool.share(s.error ?? 'Other'), assignedByGroup: str(s.assignedByGroup) }));
+  const errors = (states ?? []).filter((s) => inError(s) && typeof s.skuId === 'string');
+  if (errors.length === 0) return NONE;
+  return errors.map((s) => ({ skuId: pool.share(s.skuId!), error: pool.share(s.error ?? 'Other'), assignedByGroup: str(s.assignedByGroup) }));
 }
 
 /** The SKUs held: those of `assignedLicenses` but the ones whose every assignment state is `Error` (L3). */
-function heldSkuIds(user: Partial<WireUser>, pool: Pick<StringPool, 'share'>): string[] {
+function heldSkuIds(user: Partial<WireUser>, pool: Sharing): readonly string[] {
   const assigned = stringList(user.assignedLicenses?.map((l) => l.skuId), pool);
   const states = user.licenseAssignmentStates;
   if (!states || states.length === 0) return assigned;
   const failed = new Set(states.filter(inError).map((s) => s.skuId?.toLowerCase()));
   for (const s of states) if (!inError(s)) failed.delete(s.skuId?.toLowerCase());
-  return failed.size === 0 ? assigned : assigned.filter((id) => !failed.has(id.toLowerCase()));
+  return failed.size === 0 ? assigned : pool.shareList(assigned.filter((id) => !failed.has(id.toLowerCase())));
 }
 
 export function toSubscribedSku(sku: GraphSubscribedSku): SubscribedSku {
